@@ -1,0 +1,13 @@
+//! nutgraf: entity-dense extractive summaries, IPTC topics and named
+//! entities for Arabic, French and English news, served over gRPC.
+//!
+//! Layering (one direction only):
+//! `server → pipeline → {summarize, classify} → ner → text`.
+//! Everything below `server` is plain synchronous Rust without tokio/tonic.
+#![forbid(unsafe_code)]
+
+pub mod classify;
+pub mod model_file;
+pub mod ner;
+pub mod summarize;
+pub mod text;

@@ -1,0 +1,1 @@
+//! (to be written by the text pipeline work)
