@@ -7,7 +7,11 @@
 #![forbid(unsafe_code)]
 
 pub mod classify;
+pub mod config;
 pub mod model_file;
 pub mod ner;
+pub mod pipeline;
+pub mod proto;
+pub mod server;
 pub mod summarize;
 pub mod text;
