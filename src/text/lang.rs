@@ -1,1 +1,222 @@
-//! (to be written by the text pipeline work)
+//! Language identification: ar / fr / en, `Und` for anything else.
+//!
+//! Two cheap signals, computed on the tokens the pipeline produces anyway:
+//! * script shares of letters (Arabic vs Latin vs other): decides Arabic,
+//!   and is robust to a few Latin names or acronyms inside Arabic text;
+//!   Persian/Urdu (Arabic script with their own letters and no ة/ى) → `Und`;
+//! * for Latin text, stop-word hit rates for French and English against
+//!   Spanish, German, Italian, Portuguese and Dutch, plus diacritics, so a
+//!   Spanish article is `Und` instead of "the closest of fr/en".
+//!
+//! Only the first [`MAX_TOKENS`] word tokens are looked at: enough for a
+//! stable decision, and constant cost on megabyte inputs.
+
+use super::data::{word_flags, L_AR, L_DE, L_EN, L_ES, L_FR, L_IT, L_NL, L_PT};
+use super::tokens::{is_arabic_letter, is_latin_letter};
+use super::{Lang, Token, TokenKind};
+
+/// Word tokens sampled for detection.
+pub const MAX_TOKENS: usize = 4000;
+
+/// Counts gathered from word tokens.
+#[derive(Clone, Debug, Default)]
+pub struct LangStats {
+    pub words: u32,
+    pub arabic_letters: u32,
+    /// Letters only Persian/Urdu use (پ چ ژ گ ی ک ے ں ٹ ڈ ڑ ھ ۀ).
+    pub persian_letters: u32,
+    /// Letters Persian does not use but Arabic does (ة ى).
+    pub arabic_only: u32,
+    pub latin_letters: u32,
+    pub other_letters: u32,
+    pub latin_words: u32,
+    /// Stop-word hits: ar, en, fr, es, de, it, pt, nl.
+    pub hits: [u32; 8],
+    /// Latin words with French-only diacritics (è ê à ç ù â î ô û œ ë ï).
+    pub fr_diacritics: u32,
+    /// Latin words with diacritics French never uses (ñ ã õ á í ó ú ß ä ö å ø).
+    pub foreign_diacritics: u32,
+}
+
+const BITS: [u16; 8] = [L_AR, L_EN, L_FR, L_ES, L_DE, L_IT, L_PT, L_NL];
+
+impl LangStats {
+    /// Add one word token given its original text and its norm.
+    pub fn add_word(&mut self, raw: &str, norm: &str) {
+        self.words += 1;
+        let first = raw.chars().find(|c| c.is_alphabetic());
+        let Some(first) = first else { return };
+        let flags = word_flags(norm);
+        if flags != 0 {
+            for (i, b) in BITS.iter().enumerate() {
+                if flags & b != 0 {
+                    self.hits[i] += 1;
+                }
+            }
+        }
+        if raw.is_ascii() {
+            self.latin_letters += raw.len() as u32;
+            self.latin_words += 1;
+            return;
+        }
+        if is_arabic_letter(first) {
+            for c in raw.chars() {
+                if is_arabic_letter(c) {
+                    self.arabic_letters += 1;
+                    match c {
+                        'پ' | 'چ' | 'ژ' | 'گ' | 'ی' | 'ک' | 'ے' | 'ں' | 'ٹ' | 'ڈ' | 'ڑ' | 'ھ'
+                        | 'ۀ' => self.persian_letters += 1,
+                        'ة' | 'ى' => self.arabic_only += 1,
+                        _ => {}
+                    }
+                }
+            }
+        } else if is_latin_letter(first) {
+            self.latin_words += 1;
+            let (mut fr, mut foreign) = (false, false);
+            for c in raw.chars() {
+                if is_latin_letter(c) {
+                    self.latin_letters += 1;
+                }
+                match c {
+                    'è' | 'ê' | 'à' | 'ç' | 'ù' | 'â' | 'î' | 'ô' | 'û' | 'œ' | 'ë' | 'ï' | 'È'
+                    | 'Ê' | 'À' | 'Ç' => fr = true,
+                    'ñ' | 'ã' | 'õ' | 'á' | 'í' | 'ó' | 'ú' | 'ß' | 'ä' | 'ö' | 'å' | 'ø' | 'Ñ'
+                    | 'Á' | 'Ó' => foreign = true,
+                    _ => {}
+                }
+            }
+            self.fr_diacritics += fr as u32;
+            self.foreign_diacritics += foreign as u32;
+        } else {
+            self.other_letters += raw.chars().filter(|c| c.is_alphabetic()).count() as u32;
+        }
+    }
+
+    /// Gather stats from (the first [`MAX_TOKENS`] word tokens of) a token list.
+    pub fn from_tokens(text: &str, tokens: &[Token], norm_buf: &str) -> LangStats {
+        let mut st = LangStats::default();
+        for t in tokens
+            .iter()
+            .filter(|t| t.kind == TokenKind::Word)
+            .take(MAX_TOKENS)
+        {
+            let norm = norm_buf
+                .get(t.norm.start as usize..t.norm.end as usize)
+                .unwrap_or("");
+            st.add_word(t.span.slice(text), norm);
+        }
+        st
+    }
+
+    /// The decision: language and confidence in [0,1].
+    pub fn decide(&self) -> (Lang, f32) {
+        let letters = self.arabic_letters + self.latin_letters + self.other_letters;
+        if letters < 6 {
+            return (Lang::Und, 0.1);
+        }
+        let lf = letters as f32;
+        // Short texts are less certain: full confidence from ~80 letters on.
+        let length_factor = (0.5 + lf / 160.0).min(1.0);
+        let ar = self.arabic_letters as f32 / lf;
+        let lat = self.latin_letters as f32 / lf;
+        if ar >= 0.5 {
+            let a = self.arabic_letters.max(1) as f32;
+            if self.persian_letters as f32 / a > 0.03 && (self.arabic_only as f32 / a) < 0.004 {
+                return (Lang::Und, 0.5 * length_factor);
+            }
+            return (Lang::Ar, (ar * length_factor).clamp(0.0, 1.0));
+        }
+        if lat >= 0.5 {
+            if self.latin_words < 2 {
+                return (Lang::Und, 0.2);
+            }
+            let en = self.hits[1] as f32;
+            let fr = self.hits[2] as f32 + 0.5 * self.fr_diacritics as f32;
+            let other = self.hits[3..].iter().copied().max().unwrap_or(0) as f32
+                + 0.5 * self.foreign_diacritics as f32;
+            let best = en.max(fr).max(other);
+            if best < 1.0 {
+                return (Lang::Und, 0.2);
+            }
+            let (lang, top, second) = if other >= en && other >= fr {
+                (Lang::Und, other, en.max(fr))
+            } else if en >= fr {
+                (Lang::En, en, fr.max(other))
+            } else {
+                (Lang::Fr, fr, en.max(other))
+            };
+            // Margin between the top two, damped when there is little evidence.
+            let margin = (top - second) / top;
+            let evidence = (top / 4.0).min(1.0);
+            let conf = (0.5 + 0.5 * margin) * evidence * length_factor * lat;
+            return (lang, conf.clamp(0.0, 1.0));
+        }
+        let other = self.other_letters as f32 / lf;
+        (Lang::Und, other.clamp(0.0, 1.0))
+    }
+}
+
+/// Detect the language of a piece of text on its own (tokenises it).
+pub fn detect(text: &str) -> (Lang, f32) {
+    let mut tokens = Vec::new();
+    let mut buf = String::new();
+    // Constant cost on huge inputs: look at a prefix only.
+    let mut end = text.len().min(64 * 1024);
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    super::tokens::tokenize_into(text, 0..end, 0, &mut tokens, &mut buf);
+    LangStats::from_tokens(text, &tokens, &buf).decide()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn three_languages() {
+        assert_eq!(
+            detect("أعلن وزير الداخلية أن الحكومة ستعقد اجتماعا في الرباط يوم الخميس.").0,
+            Lang::Ar
+        );
+        assert_eq!(
+            detect("Le ministre a annoncé que le gouvernement se réunira à Rabat jeudi prochain.")
+                .0,
+            Lang::Fr
+        );
+        assert_eq!(
+            detect("The minister said that the government will meet in Rabat on Thursday.").0,
+            Lang::En
+        );
+    }
+
+    #[test]
+    fn latin_words_inside_arabic() {
+        let (l, c) = detect(
+            "قالت شركة Renault و OCP إن المصنع في طنجة سيبدأ الإنتاج عبر منصة Google Cloud قريبا.",
+        );
+        assert_eq!(l, Lang::Ar);
+        assert!(c > 0.5);
+    }
+
+    #[test]
+    fn unsupported_and_short() {
+        assert_eq!(detect("El presidente del Gobierno se reunió con los ministros para hablar de la economía.").0, Lang::Und);
+        assert_eq!(detect("Der Präsident hat sich mit den Ministern getroffen, um über die Wirtschaft zu sprechen.").0, Lang::Und);
+        assert_eq!(
+            detect("Президент встретился с министрами, чтобы обсудить экономику.").0,
+            Lang::Und
+        );
+        assert_eq!(detect("总统与部长们会面讨论经济问题。").0, Lang::Und);
+        assert_eq!(
+            detect("این یک متن فارسی است که برای آزمایش نوشته شده و کلمات زیادی دارد.").0,
+            Lang::Und
+        );
+        let (l, c) = detect("ok");
+        assert_eq!(l, Lang::Und);
+        assert!(c < 0.3);
+        assert_eq!(detect("").0, Lang::Und);
+        assert_eq!(detect("12345 !!!").0, Lang::Und);
+    }
+}

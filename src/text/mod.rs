@@ -9,6 +9,8 @@
 //! returns). They always refer to the caller's original text, never to a
 //! normalised copy.
 
+pub mod data;
+pub mod debug;
 pub mod lang;
 pub mod normalize;
 pub mod sentences;

@@ -1,1 +1,231 @@
-//! (to be written by the text pipeline work)
+//! Matching form of words: what two spellings of "the same" word have in
+//! common in scraped Arabic, French and English news.
+//!
+//! The original text is never modified; normalised forms are only used for
+//! matching (stop words, gazetteers, features, title comparison). The rules:
+//!
+//! * Unicode NFC (slow path only when a token actually needs it: combining
+//!   marks outside Arabic harakat, or a code point outside the common blocks);
+//! * lowercase (`char::to_lowercase`, ASCII fast path);
+//! * Arabic: tatweel and diacritics (harakat, Quranic marks, superscript
+//!   alef) dropped, alef forms أ إ آ ٱ → ا, ى → ي, ة → ه, and the
+//!   Persian/Urdu look-alikes ی → ي, ک → ك, ہ/ۃ/ە → ه that Moroccan and Gulf
+//!   sites produce with non-Arabic keyboards;
+//! * zero-width and bidi control characters (U+200B–U+200F, U+202A–U+202E,
+//!   U+2060–U+2064, U+2066–U+2069, U+FEFF, soft hyphen) dropped;
+//! * Arabic-Indic (٠-٩), Eastern Arabic-Indic (۰-۹) and full-width digits →
+//!   ASCII, Arabic decimal separator ٫ → `.`, thousands separator ٬ → `,`.
+//!
+//! Why not NFKC: it would rewrite too much (ligatures, superscripts, the
+//! Arabic presentation forms are rare in news text) and is much slower.
+
+use unicode_normalization::UnicodeNormalization;
+
+/// Invisible formatting characters that must never influence matching:
+/// zero-width space/joiners, LRM/RLM, bidi embeddings/overrides/isolates,
+/// word joiner, BOM, soft hyphen.
+#[inline]
+pub fn is_invisible(c: char) -> bool {
+    matches!(c,
+        '\u{00AD}'
+        | '\u{200B}'..='\u{200F}'
+        | '\u{202A}'..='\u{202E}'
+        | '\u{2060}'..='\u{2064}'
+        | '\u{2066}'..='\u{2069}'
+        | '\u{FEFF}')
+}
+
+/// Arabic diacritics and Quranic annotation marks (all non-spacing), which
+/// are optional in MSA writing and therefore dropped for matching.
+#[inline]
+pub fn is_arabic_diacritic(c: char) -> bool {
+    matches!(c,
+        '\u{0610}'..='\u{061A}'
+        | '\u{064B}'..='\u{065F}'
+        | '\u{0670}'
+        | '\u{06D6}'..='\u{06DC}'
+        | '\u{06DF}'..='\u{06E4}'
+        | '\u{06E7}'..='\u{06E8}'
+        | '\u{06EA}'..='\u{06ED}')
+}
+
+/// Tatweel (kashida): pure typographic stretching.
+pub const TATWEEL: char = '\u{0640}';
+
+/// Decimal value of a digit in ASCII, Arabic-Indic, Eastern Arabic-Indic or
+/// full-width form.
+#[inline]
+pub fn digit_value(c: char) -> Option<u32> {
+    match c {
+        '0'..='9' => Some(c as u32 - '0' as u32),
+        '\u{0660}'..='\u{0669}' => Some(c as u32 - 0x0660),
+        '\u{06F0}'..='\u{06F9}' => Some(c as u32 - 0x06F0),
+        '\u{FF10}'..='\u{FF19}' => Some(c as u32 - 0xFF10),
+        _ => None,
+    }
+}
+
+/// Map one (already NFC, not yet lowercased) character to its matching form
+/// and append it; returns nothing because a character may vanish.
+#[inline]
+fn push_mapped(c: char, out: &mut String) {
+    if c.is_ascii() {
+        out.push(c.to_ascii_lowercase());
+        return;
+    }
+    let cp = c as u32;
+    if (0x0600..=0x06FF).contains(&cp) {
+        // Arabic block: no case; fold spelling variants.
+        let m = match c {
+            '\u{0622}' | '\u{0623}' | '\u{0625}' | '\u{0671}' | '\u{0672}' | '\u{0673}' => {
+                '\u{0627}'
+            }
+            '\u{0649}' | '\u{06CC}' => '\u{064A}',
+            '\u{0629}' | '\u{06C1}' | '\u{06C3}' | '\u{06D5}' => '\u{0647}',
+            '\u{06A9}' => '\u{0643}',
+            '\u{0660}'..='\u{0669}' => char::from_u32(cp - 0x0660 + 0x30).unwrap_or('0'),
+            '\u{06F0}'..='\u{06F9}' => char::from_u32(cp - 0x06F0 + 0x30).unwrap_or('0'),
+            '\u{066B}' => '.',
+            '\u{066C}' => ',',
+            TATWEEL => return,
+            _ if is_arabic_diacritic(c) => return,
+            _ => c,
+        };
+        out.push(m);
+        return;
+    }
+    if is_invisible(c) {
+        return;
+    }
+    if let Some(d) = digit_value(c) {
+        out.push(char::from_u32(0x30 + d).unwrap_or('0'));
+        return;
+    }
+    if c.is_lowercase() || !c.is_uppercase() {
+        out.push(c);
+    } else {
+        out.extend(c.to_lowercase());
+    }
+}
+
+/// True if `c` can be mapped without a prior NFC pass: ASCII, Latin-1 and
+/// Latin Extended-A letters (all NFC-stable), and the Arabic block except the
+/// combining hamza/madda (U+0653–U+0655) that compose with alef/waw/yeh.
+#[inline]
+fn nfc_trivial(c: char) -> bool {
+    let cp = c as u32;
+    cp < 0x0300
+        || ((0x0600..=0x06FF).contains(&cp) && !(0x0653..=0x0655).contains(&cp))
+        || is_invisible(c)
+        || (0x2000..=0x206F).contains(&cp)
+}
+
+/// Append the matching form of `word` to `out` (see the module doc).
+///
+/// Works on any string (a token, a line, a whole title); whitespace is
+/// kept as is. This is THE function to use wherever a form must equal the
+/// `norm` of a [`super::Token`] (gazetteers, CoNLL training tokens).
+pub fn normalize_into(word: &str, out: &mut String) {
+    if word.is_ascii() {
+        out.reserve(word.len());
+        for b in word.bytes() {
+            out.push(b.to_ascii_lowercase() as char);
+        }
+        return;
+    }
+    if word.chars().all(nfc_trivial) {
+        for c in word.chars() {
+            push_mapped(c, out);
+        }
+    } else {
+        for c in word.nfc() {
+            push_mapped(c, out);
+        }
+    }
+}
+
+/// Convenience: the matching form of `s` as a new `String`.
+pub fn fold(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    normalize_into(s, &mut out);
+    out
+}
+
+/// A comparison key for whole lines (title vs. first line, repeated title):
+/// the matching form of every letter/digit run, joined by single spaces, so
+/// punctuation, quotes and spacing differences do not matter.
+pub fn line_key(s: &str) -> String {
+    let folded = fold(s);
+    let mut out = String::with_capacity(folded.len());
+    let mut pending_space = false;
+    for c in folded.chars() {
+        if c.is_alphanumeric() {
+            if pending_space && !out.is_empty() {
+                out.push(' ');
+            }
+            pending_space = false;
+            out.push(c);
+        } else if !is_arabic_diacritic(c) {
+            pending_space = true;
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ascii_lowercase() {
+        assert_eq!(fold("Rabat U.S."), "rabat u.s.");
+    }
+
+    #[test]
+    fn arabic_folding() {
+        // alef forms, alef maqsura, teh marbuta, tatweel, harakat
+        assert_eq!(fold("أحمد"), "احمد");
+        assert_eq!(fold("إسبانيا"), "اسبانيا");
+        assert_eq!(fold("آمال"), "امال");
+        assert_eq!(fold("ٱلله"), "الله");
+        assert_eq!(fold("مصطفى"), "مصطفي");
+        assert_eq!(fold("المدينة"), "المدينه");
+        assert_eq!(fold("الـمـغـرب"), "المغرب");
+        assert_eq!(fold("مُحَمَّدٌ"), "محمد");
+        // Persian look-alikes
+        assert_eq!(fold("کتاب"), "كتاب");
+        assert_eq!(fold("علی"), "علي");
+    }
+
+    #[test]
+    fn invisible_and_digits() {
+        assert_eq!(
+            fold("ab\u{200B}c\u{200F}d\u{202E}e\u{2066}f\u{FEFF}"),
+            "abcdef"
+        );
+        assert_eq!(fold("٢٠٢٤"), "2024");
+        assert_eq!(fold("۱۲۳"), "123");
+        assert_eq!(fold("٣٫٥"), "3.5");
+        assert_eq!(fold("１２"), "12");
+    }
+
+    #[test]
+    fn nfc_and_case() {
+        // e + combining acute -> é
+        assert_eq!(fold("E\u{0301}TAT"), "état");
+        assert_eq!(fold("ÉTAT"), "état");
+        assert_eq!(fold("État"), fold("E\u{0301}tat"));
+        // alef + combining hamza above composes to أ then folds to ا
+        assert_eq!(fold("\u{0627}\u{0654}حمد"), "احمد");
+        assert_eq!(fold("ΣΟΦΙΑ"), "σοφια");
+    }
+
+    #[test]
+    fn line_keys() {
+        assert_eq!(
+            line_key("  «Le Maroc», et l'Espagne !"),
+            "le maroc et l espagne"
+        );
+        assert_eq!(line_key("الـمغرب، وإسبانيا"), line_key("المغرب وإسبانيا"));
+    }
+}
