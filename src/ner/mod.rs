@@ -2,9 +2,26 @@
 //! of mentions into document-level entities with a salience.
 //!
 //! INTERFACE (used by `pipeline`, `summarize`, `server`): keep these names.
+//!
+//! Layout: [`features`] (token features shared by training and inference),
+//! [`gazetteer`] (name lists and trigger words, inside the model file),
+//! [`model`] (quantised weights, Viterbi), [`entities`] (mentions, merging,
+//! salience), [`train`] / [`eval`] (the `nutgraf train|eval ner` commands),
+//! [`conll`] (data files).
 
-use crate::model_file::ModelError;
-use crate::text::{Document, Span};
+pub mod conll;
+pub mod entities;
+pub mod eval;
+pub mod features;
+pub mod gazetteer;
+pub mod hash;
+pub mod model;
+pub mod train;
+
+use crate::model_file::{ByteReader, ByteWriter, ModelError};
+use crate::text::{Document, Lang, Role, Span};
+use features::TokView;
+use model::{LangTagger, Scratch};
 use std::ops::Range;
 use std::path::Path;
 
@@ -15,6 +32,29 @@ pub enum EntityType {
     Location,
     Organization,
     Misc,
+}
+
+impl EntityType {
+    /// From a BIO type index (1 = PER, 2 = LOC, 3 = ORG, 4 = MISC).
+    fn from_bio(t: u8) -> Option<Self> {
+        match t {
+            1 => Some(EntityType::Person),
+            2 => Some(EntityType::Location),
+            3 => Some(EntityType::Organization),
+            4 => Some(EntityType::Misc),
+            _ => None,
+        }
+    }
+
+    /// Short label (PER, LOC, ORG, MISC).
+    pub fn label(self) -> &'static str {
+        match self {
+            EntityType::Person => "PER",
+            EntityType::Location => "LOC",
+            EntityType::Organization => "ORG",
+            EntityType::Misc => "MISC",
+        }
+    }
 }
 
 /// One occurrence of an entity in the text.
@@ -52,9 +92,15 @@ pub struct Entities {
     pub entities: Vec<DocEntity>,
 }
 
-/// The trained tagger.
+/// Kind tag and format version of the model file.
+const KIND: &[u8; 4] = b"NER1";
+const FORMAT: u32 = 2;
+
+/// The trained tagger: one [`LangTagger`] per language.
 #[derive(Debug)]
 pub struct NerModel {
+    version: String,
+    taggers: Vec<LangTagger>,
     sha256: String,
 }
 
@@ -63,22 +109,120 @@ impl NerModel {
         let bytes = crate::model_file::read_file(path)?;
         Self::from_bytes(&bytes)
     }
+
     pub fn from_bytes(bytes: &[u8]) -> Result<Self, ModelError> {
-        let _ = crate::model_file::decode(bytes, b"NER1", 1)?;
+        let payload = crate::model_file::decode(bytes, KIND, FORMAT)?;
+        let mut r = ByteReader::new(payload);
+        let version = r.str()?.to_string();
+        let n = r.len(1)?;
+        let mut taggers = Vec::with_capacity(n);
+        for _ in 0..n {
+            taggers.push(LangTagger::read(&mut r)?);
+        }
+        if !r.is_empty() {
+            return Err(ModelError::Malformed("trailing bytes after the taggers".into()));
+        }
+        if taggers.is_empty() {
+            return Err(ModelError::Malformed("model holds no tagger".into()));
+        }
         Ok(NerModel {
+            version,
+            taggers,
             sha256: crate::model_file::sha256_hex(bytes),
         })
     }
+
+    /// Serialise taggers into a complete model file.
+    pub fn encode(taggers: &[LangTagger], version: &str) -> Vec<u8> {
+        let mut w = ByteWriter::default();
+        w.str(version);
+        w.u64(taggers.len() as u64);
+        for t in taggers {
+            t.write(&mut w);
+        }
+        crate::model_file::encode(KIND, FORMAT, &w.buf)
+    }
+
     /// Model version string for GetModelInfo.
     pub fn version(&self) -> &str {
-        "stub"
+        &self.version
     }
+
     pub fn sha256(&self) -> &str {
         &self.sha256
+    }
+
+    /// The tagger of a language, if the model has one.
+    pub fn tagger(&self, lang: Lang) -> Option<&LangTagger> {
+        self.taggers.iter().find(|t| t.lang == lang)
+    }
+
+    /// Languages this model can tag.
+    pub fn languages(&self) -> Vec<Lang> {
+        self.taggers.iter().map(|t| t.lang).collect()
+    }
+}
+
+/// Language to tag with: the document's, or for `und` the script majority
+/// (Arabic letters → ar, otherwise en, the most permissive Latin model).
+fn tagging_lang(doc: &Document<'_>) -> Lang {
+    if doc.lang != Lang::Und {
+        return doc.lang;
+    }
+    let mut ar = 0usize;
+    let mut latin = 0usize;
+    for c in doc.text.chars().take(4000) {
+        if ('\u{0600}'..='\u{06FF}').contains(&c) {
+            ar += 1;
+        } else if c.is_ascii_alphabetic() {
+            latin += 1;
+        }
+    }
+    if ar > latin {
+        Lang::Ar
+    } else {
+        Lang::En
     }
 }
 
 /// Tag every non-boilerplate sentence and merge mentions into entities.
-pub fn extract(_doc: &Document<'_>, _model: &NerModel) -> Entities {
-    Entities::default()
+pub fn extract(doc: &Document<'_>, model: &NerModel) -> Entities {
+    extract_with(doc, model, &entities::SalienceWeights::default())
+}
+
+/// [`extract`] with explicit salience weights.
+pub fn extract_with(
+    doc: &Document<'_>,
+    model: &NerModel,
+    weights: &entities::SalienceWeights,
+) -> Entities {
+    let lang = tagging_lang(doc);
+    let Some(tagger) = model.tagger(lang).or_else(|| model.taggers.first()) else {
+        return Entities::default();
+    };
+    let mut scratch = Scratch::default();
+    let mut views: Vec<TokView<'_>> = Vec::new();
+    let mut tags = Vec::new();
+    let mut raws = Vec::new();
+    for (si, s) in doc.sentences.iter().enumerate() {
+        if s.role == Role::Boilerplate {
+            continue;
+        }
+        let toks = doc.sentence_tokens(s);
+        views.clear();
+        views.extend(toks.iter().map(|t| TokView {
+            raw: doc.token_text(t),
+            norm: doc.norm(t),
+            stem: doc.stem(t),
+        }));
+        tagger.tag(&views, &mut scratch, &mut tags);
+        for (a, b, ty) in conll::spans(&tags) {
+            let Some(et) = EntityType::from_bio(ty) else { continue };
+            let range = s.tokens.start + a..s.tokens.start + b;
+            if let Some(m) = entities::raw_mention(doc, tagger.lang, &tagger.trig, si, range, et) {
+                raws.push(m);
+            }
+        }
+    }
+    entities::merge(doc, tagger.lang, raws, weights)
 }

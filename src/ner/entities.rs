@@ -1,0 +1,364 @@
+//! From tagged tokens to document entities: mention spans, merging of the
+//! mentions that name the same thing, and salience.
+//!
+//! Everything here is linear in the number of mentions (hash maps keyed by
+//! token-key sequences, bounded sub-sequence enumeration), so a hostile
+//! document with many mentions cannot make it quadratic.
+
+use super::features::match_key;
+use super::gazetteer::Triggers;
+use super::hash::{hash_str, seq_extend, SEQ_START};
+use super::{DocEntity, Entities, EntityType, Mention};
+use crate::text::{Document, Lang, Role, Span, Token};
+use std::collections::HashMap;
+use std::ops::Range;
+
+/// Salience weights (sum to 1, so salience stays in [0,1]). Why these
+/// factors: news names its main actors early, often, in the title and
+/// throughout the article.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct SalienceWeights {
+    /// log(1+mentions) / log(1+max mentions of any entity).
+    pub frequency: f32,
+    /// 1 for an entity first seen in the first sentence, falling linearly to
+    /// 0 at the last.
+    pub first_position: f32,
+    /// 1 if named in the title line or in the caller's separate title.
+    pub in_title: f32,
+    /// Share of the article's paragraphs that mention it.
+    pub spread: f32,
+}
+
+impl Default for SalienceWeights {
+    fn default() -> Self {
+        SalienceWeights {
+            frequency: 0.35,
+            first_position: 0.25,
+            in_title: 0.25,
+            spread: 0.15,
+        }
+    }
+}
+
+/// A mention before merging: tokens, type and its matching keys.
+#[derive(Clone, Debug)]
+pub struct RawMention {
+    pub sentence: usize,
+    /// Tokens of the mention as tagged (titles included).
+    pub tokens: Range<usize>,
+    /// Tokens after leading titles are dropped (used for key and canonical text).
+    pub core: Range<usize>,
+    pub etype: EntityType,
+    /// Matching-key hash of each core token.
+    pub keys: Vec<u64>,
+}
+
+/// The mention's span: from its first token, after Arabic proclitics
+/// (و ب ل ك ف) which are not part of the name, to the end of its last token.
+pub fn mention_span(doc: &Document<'_>, toks: &[Token]) -> Option<Span> {
+    let first = toks.first()?;
+    let last = toks.last()?;
+    let mut span = Span {
+        start: first.span.start,
+        end: last.span.end,
+        cstart: first.span.cstart,
+        cend: last.span.cend,
+    };
+    let pc = usize::from(first.proclitic_chars);
+    if pc > 0 {
+        let text = doc.token_text(first);
+        // Only when something of the name is left after the proclitics.
+        if text.chars().count() > pc {
+            let bytes: usize = text.chars().take(pc).map(char::len_utf8).sum();
+            span.start += bytes;
+            span.cstart += pc as u32;
+        }
+    }
+    if span.start > span.end || span.cstart > span.cend {
+        return None;
+    }
+    Some(span)
+}
+
+/// Build a mention from a tagged token range (absolute token indices).
+pub fn raw_mention(
+    doc: &Document<'_>,
+    lang: Lang,
+    trig: &Triggers,
+    sentence: usize,
+    tokens: Range<usize>,
+    etype: EntityType,
+) -> Option<RawMention> {
+    let toks = doc.tokens.get(tokens.clone())?;
+    // Leading titles (السيد، الدكتور، Mr, M.) are not part of the name,
+    // as long as something is left.
+    let mut skip = 0;
+    if etype == EntityType::Person {
+        while skip + 1 < toks.len() {
+            let k = hash_str(match_key(lang, doc.norm(&toks[skip])));
+            if trig.lookup(k) & 1 == 0 {
+                break;
+            }
+            skip += 1;
+        }
+    }
+    let core = tokens.start + skip..tokens.end;
+    let keys: Vec<u64> = doc
+        .tokens
+        .get(core.clone())?
+        .iter()
+        .filter(|t| t.kind != crate::text::TokenKind::Punct)
+        .map(|t| hash_str(match_key(lang, doc.norm(t))))
+        .collect();
+    if keys.is_empty() {
+        return None;
+    }
+    Some(RawMention {
+        sentence,
+        tokens,
+        core,
+        etype,
+        keys,
+    })
+}
+
+fn seq_hash(keys: &[u64]) -> u64 {
+    keys.iter().fold(SEQ_START, |h, k| seq_extend(h, *k))
+}
+
+/// Longest sub-sequence indexed for "short name inside a long one" merging.
+const MAX_SUB: usize = 4;
+/// Longest name (in tokens) whose sub-sequences are indexed.
+const MAX_NAME: usize = 8;
+
+/// Merge raw mentions (in document order) into entities with salience.
+pub fn merge(
+    doc: &Document<'_>,
+    lang: Lang,
+    raws: Vec<RawMention>,
+    weights: &SalienceWeights,
+) -> Entities {
+    if raws.is_empty() {
+        return Entities::default();
+    }
+    // 1. Groups of identical (type, key sequence), in order of first mention.
+    let mut group_of: HashMap<(EntityType, u64), usize> = HashMap::new();
+    let mut groups: Vec<Vec<usize>> = Vec::new();
+    let mut gkey: Vec<(EntityType, Vec<u64>)> = Vec::new();
+    let mut mgroup = Vec::with_capacity(raws.len());
+    for (i, m) in raws.iter().enumerate() {
+        let h = seq_hash(&m.keys);
+        let g = *group_of.entry((m.etype, h)).or_insert_with(|| {
+            groups.push(Vec::new());
+            gkey.push((m.etype, m.keys.clone()));
+            groups.len() - 1
+        });
+        groups[g].push(i);
+        mgroup.push(g);
+    }
+    // 2. A short name that is part of a longer one of the same type joins it
+    //    (persons: any contiguous part; others: a prefix or suffix). Longer
+    //    groups are indexed first; among candidates, the most mentioned wins
+    //    (then the earliest), so "Mohammed" goes to the main Mohammed.
+    let ng = groups.len();
+    let mut parent: Vec<usize> = (0..ng).collect();
+    let mut by_len: Vec<usize> = (0..ng).collect();
+    by_len.sort_by_key(|g| (std::cmp::Reverse(gkey[*g].1.len()), *g));
+    let mut sub_index: HashMap<(EntityType, u64), usize> = HashMap::new();
+    let root = |parent: &Vec<usize>, mut g: usize| {
+        // Parents always point to longer groups, so this terminates.
+        for _ in 0..ng {
+            if parent[g] == g {
+                break;
+            }
+            g = parent[g];
+        }
+        g
+    };
+    let count_of = |parent: &Vec<usize>, groups: &Vec<Vec<usize>>, r: usize| -> usize {
+        let _ = parent;
+        groups[r].len()
+    };
+    for &g in &by_len {
+        let (ty, keys) = &gkey[g];
+        let n = keys.len();
+        // Look for a longer group containing this one.
+        if let Some(&cand) = sub_index.get(&(*ty, seq_hash(keys))) {
+            let r = root(&parent, cand);
+            if gkey[r].1.len() > n {
+                parent[g] = r;
+            }
+        }
+        // Index this group's parts for shorter groups.
+        if n >= 2 && n <= MAX_NAME {
+            let r = root(&parent, g);
+            for a in 0..n {
+                for b in a + 1..=n.min(a + MAX_SUB) {
+                    if b - a == n {
+                        continue;
+                    }
+                    let is_edge = a == 0 || b == n;
+                    if *ty != EntityType::Person && !is_edge {
+                        continue;
+                    }
+                    let h = seq_hash(&keys[a..b]);
+                    let e = sub_index.entry((*ty, h)).or_insert(r);
+                    let cur = root(&parent, *e);
+                    if cur != r
+                        && (count_of(&parent, &groups, r) > count_of(&parent, &groups, cur))
+                    {
+                        *e = r;
+                    }
+                }
+            }
+        }
+    }
+    // 3. Entities = roots, mentions in document order.
+    let mut ent_of_root: HashMap<usize, usize> = HashMap::new();
+    let mut ents: Vec<(EntityType, Vec<usize>)> = Vec::new();
+    let mut ment_ent = Vec::with_capacity(raws.len());
+    for (i, m) in raws.iter().enumerate() {
+        let r = root(&parent, mgroup[i]);
+        let e = *ent_of_root.entry(r).or_insert_with(|| {
+            ents.push((m.etype, Vec::new()));
+            ents.len() - 1
+        });
+        ents[e].1.push(i);
+        ment_ent.push(e);
+    }
+
+    // 4. Salience.
+    let title_keys = title_key_hashes(doc, lang);
+    let content: Vec<usize> = doc
+        .sentences
+        .iter()
+        .enumerate()
+        .filter(|(_, s)| s.role != Role::Boilerplate)
+        .map(|(i, _)| i)
+        .collect();
+    let n_sent = content.len().max(1);
+    let mut rank_of_sentence = vec![0usize; doc.sentences.len()];
+    for (r, &i) in content.iter().enumerate() {
+        rank_of_sentence[i] = r;
+    }
+    let mut paragraphs: Vec<u32> = content
+        .iter()
+        .filter_map(|&i| doc.sentences.get(i).map(|s| s.paragraph))
+        .collect();
+    paragraphs.dedup();
+    let n_par = paragraphs.len().max(1);
+    let max_count = ents.iter().map(|e| e.1.len()).max().unwrap_or(1);
+    let mut scored: Vec<(f32, usize)> = Vec::with_capacity(ents.len());
+    for (ei, (_, ms)) in ents.iter().enumerate() {
+        let count = ms.len();
+        let freq = ((1 + count) as f32).ln() / ((1 + max_count) as f32).ln();
+        let first = ms.first().map_or(0, |&m| raws[m].sentence);
+        let pos = rank_of_sentence.get(first).copied().unwrap_or(0);
+        let early = if n_sent > 1 {
+            1.0 - pos as f32 / (n_sent - 1) as f32
+        } else {
+            1.0
+        };
+        let in_title = ms.iter().any(|&m| {
+            doc.sentences
+                .get(raws[m].sentence)
+                .is_some_and(|s| s.role == Role::Title)
+                || contains_seq(&title_keys, &raws[m].keys)
+        });
+        let mut pars: Vec<u32> = ms
+            .iter()
+            .filter_map(|&m| doc.sentences.get(raws[m].sentence).map(|s| s.paragraph))
+            .collect();
+        pars.dedup();
+        let spread = pars.len() as f32 / n_par as f32;
+        let s = weights.frequency * freq
+            + weights.first_position * early
+            + weights.in_title * if in_title { 1.0 } else { 0.0 }
+            + weights.spread * spread.min(1.0);
+        let s = if s.is_finite() { s.clamp(0.0, 1.0) } else { 0.0 };
+        scored.push((s, ei));
+    }
+    // Sort by salience, ties by first appearance (deterministic).
+    scored.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+    let mut new_index = vec![0usize; ents.len()];
+    for (new, (_, old)) in scored.iter().enumerate() {
+        new_index[*old] = new;
+    }
+    let mut mentions = Vec::with_capacity(raws.len());
+    for (i, m) in raws.iter().enumerate() {
+        let span = doc
+            .tokens
+            .get(m.tokens.clone())
+            .and_then(|t| mention_span(doc, t))
+            .unwrap_or_default();
+        mentions.push(Mention {
+            span,
+            sentence: m.sentence,
+            tokens: m.tokens.clone(),
+            etype: m.etype,
+            entity: new_index[ment_ent[i]],
+        });
+    }
+    let entities = scored
+        .iter()
+        .map(|(s, old)| {
+            let (ty, ms) = &ents[*old];
+            DocEntity {
+                text: canonical_text(doc, &raws, ms),
+                etype: *ty,
+                salience: *s,
+                mentions: ms.clone(),
+            }
+        })
+        .collect();
+    Entities { mentions, entities }
+}
+
+/// The most complete mention's text (most tokens, then earliest), titles
+/// and proclitics excluded.
+fn canonical_text(doc: &Document<'_>, raws: &[RawMention], ms: &[usize]) -> String {
+    let best = ms
+        .iter()
+        .copied()
+        .max_by(|a, b| {
+            raws[*a]
+                .keys
+                .len()
+                .cmp(&raws[*b].keys.len())
+                .then(b.cmp(a))
+        })
+        .unwrap_or(0);
+    let Some(m) = raws.get(best) else {
+        return String::new();
+    };
+    doc.tokens
+        .get(m.core.clone())
+        .and_then(|t| mention_span(doc, t))
+        .map(|s| s.slice(doc.text).to_string())
+        .unwrap_or_default()
+}
+
+/// Matching keys of the title: the Title-role sentences' tokens are
+/// checked through their sentence role; this covers the caller's separate
+/// title, which has no tokens of its own.
+fn title_key_hashes(doc: &Document<'_>, lang: Lang) -> Vec<u64> {
+    let Some(t) = doc.extra_title else {
+        return Vec::new();
+    };
+    t.split(|c: char| c.is_whitespace() || (c.is_ascii_punctuation() && c != '\'' && c != '-'))
+        .chain(std::iter::empty())
+        .filter(|w| !w.is_empty())
+        .take(200)
+        .map(|w| {
+            let w = w.trim_matches(|c: char| !c.is_alphanumeric());
+            let mut norm = String::new();
+            crate::text::normalize::normalize_into(w, &mut norm);
+            hash_str(match_key(lang, &norm))
+        })
+        .collect()
+}
+
+/// Is `needle` a contiguous part of `hay`? (Title lengths are bounded.)
+fn contains_seq(hay: &[u64], needle: &[u64]) -> bool {
+    !needle.is_empty() && needle.len() <= hay.len() && hay.windows(needle.len()).any(|w| w == needle)
+}

@@ -1,0 +1,422 @@
+//! Token features of the tagger: the SAME code runs on CoNLL tokens at
+//! training time and on [`crate::text::Document`] tokens at inference, so a
+//! feature can never mean one thing in training and another in production.
+//!
+//! Every feature is a hashed `u64` key (template id + value hashes); the
+//! model keeps only the low 32 bits (see `model.rs`).
+
+use super::gazetteer::{Gazetteer, Triggers};
+use super::hash::{hash_str, key1, key2};
+use crate::text::Lang;
+
+/// What the feature code needs of one token: its original text and the text
+/// pipeline's normalised form and light stem.
+#[derive(Clone, Copy, Debug)]
+pub struct TokView<'a> {
+    pub raw: &'a str,
+    pub norm: &'a str,
+    pub stem: &'a str,
+}
+
+/// Arabic proclitics and article stripped from a normalised token, used as
+/// the matching key of gazetteers, triggers and entity merging (so that
+/// المغرب / والمغرب / للمغرب / بالمغرب all give مغرب).
+///
+/// Conservative on purpose: ب ل ك are only removed when an article follows
+/// (لبنان must stay لبنان), و ف only when at least three letters remain.
+pub fn ar_bare(norm: &str) -> &str {
+    let mut s = norm;
+    let n = |x: &str| x.chars().count();
+    if let Some(r) = s.strip_prefix(['و', 'ف']) {
+        if n(r) >= 3 {
+            s = r;
+        }
+    }
+    if let Some(r) = s.strip_prefix("لل") {
+        if n(r) >= 2 {
+            return r;
+        }
+    }
+    if let Some(r) = s.strip_prefix(['ب', 'ك', 'ل']) {
+        if r.starts_with("ال") && n(r) >= 4 {
+            s = r;
+        }
+    }
+    if let Some(r) = s.strip_prefix("ال") {
+        if n(r) >= 2 {
+            s = r;
+        }
+    }
+    s
+}
+
+/// The matching key of a token for gazetteers / triggers / merging.
+pub fn match_key<'a>(lang: Lang, norm: &'a str) -> &'a str {
+    match lang {
+        Lang::Ar => ar_bare(norm),
+        _ => norm,
+    }
+}
+
+fn is_arabic_letter(c: char) -> bool {
+    matches!(c, '\u{0620}'..='\u{064A}' | '\u{066E}'..='\u{06D3}' | '\u{06FA}'..='\u{06FF}')
+}
+
+/// Compressed word shape ("Abdellatif" -> "Xx", "U.S." -> "X.X.", "2024" -> "d",
+/// Arabic letters -> "a"), at most 8 symbols.
+fn shape(raw: &str) -> (u64, u32) {
+    let mut buf = [0u8; 8];
+    let mut n = 0usize;
+    let mut last = 0u8;
+    let mut flags = 0u32;
+    let mut upper = 0u32;
+    let mut lower = 0u32;
+    let mut letters = 0u32;
+    let mut digits = 0u32;
+    let mut chars = 0u32;
+    for c in raw.chars() {
+        chars += 1;
+        let s = if c.is_uppercase() {
+            upper += 1;
+            letters += 1;
+            b'X'
+        } else if is_arabic_letter(c) {
+            letters += 1;
+            b'a'
+        } else if c.is_alphabetic() {
+            lower += 1;
+            letters += 1;
+            b'x'
+        } else if c.is_numeric() {
+            digits += 1;
+            b'd'
+        } else if c.is_ascii_punctuation() {
+            c as u8
+        } else if ('\u{0600}'..='\u{06FF}').contains(&c) {
+            b'\''
+        } else {
+            b'.'
+        };
+        if s != last && n < buf.len() {
+            buf[n] = s;
+            n += 1;
+        }
+        last = s;
+    }
+    let first_upper = raw.chars().next().is_some_and(char::is_uppercase);
+    if first_upper && lower > 0 {
+        flags |= F_TITLE;
+    }
+    if upper > 0 && lower == 0 {
+        flags |= F_CAPS;
+    }
+    if digits > 0 {
+        flags |= F_DIGIT;
+    }
+    if digits > 0 && letters == 0 {
+        flags |= F_NUM;
+    }
+    if letters == 0 && digits == 0 {
+        flags |= F_PUNCT;
+    }
+    if raw.contains('-') {
+        flags |= F_HYPHEN;
+    }
+    let len_bucket = match chars {
+        0..=1 => 0,
+        2 => 1,
+        3..=4 => 2,
+        5..=7 => 3,
+        _ => 4,
+    };
+    flags |= len_bucket << 8;
+    let sh = std::str::from_utf8(&buf[..n]).unwrap_or("");
+    (hash_str(sh), flags)
+}
+
+const F_TITLE: u32 = 1;
+const F_CAPS: u32 = 2;
+const F_DIGIT: u32 = 4;
+const F_NUM: u32 = 8;
+const F_PUNCT: u32 = 16;
+const F_HYPHEN: u32 = 32;
+
+/// Per-token values every template draws from.
+#[derive(Clone, Copy, Default)]
+struct Info {
+    raw: u64,
+    norm: u64,
+    stem: u64,
+    bare: u64,
+    shape: u64,
+    flags: u32,
+    pre: [u64; 4],
+    suf: [u64; 4],
+    gaz: u32,
+    trig: u32,
+}
+
+const BOS: u64 = 0x0B05_0B05_0B05_0B05;
+const EOS: u64 = 0x0E05_0E05_0E05_0E05;
+
+/// Byte index after the first `n` chars (or the whole string).
+fn prefix(s: &str, n: usize) -> Option<&str> {
+    let mut it = s.char_indices();
+    let mut count = 0;
+    for (i, _) in it.by_ref() {
+        if count == n {
+            return s.get(..i);
+        }
+        count += 1;
+    }
+    if count == n {
+        Some(s)
+    } else {
+        None
+    }
+}
+
+fn suffix(s: &str, n: usize) -> Option<&str> {
+    let mut count = 0;
+    for (i, _) in s.char_indices().rev() {
+        count += 1;
+        if count == n {
+            return s.get(i..);
+        }
+    }
+    None
+}
+
+// Template ids. Changing one invalidates trained models (bump the model version).
+const T_BIAS: u32 = 1;
+const T_RAW: u32 = 2;
+const T_NORM: u32 = 3;
+const T_STEM: u32 = 4;
+const T_BARE: u32 = 5;
+const T_SHAPE: u32 = 6;
+const T_PRE: u32 = 10; // ..=13
+const T_SUF: u32 = 14; // ..=17
+const T_NORM_M1: u32 = 20;
+const T_NORM_P1: u32 = 21;
+const T_NORM_M2: u32 = 22;
+const T_NORM_P2: u32 = 23;
+const T_BARE_M1: u32 = 24;
+const T_BARE_P1: u32 = 25;
+const T_SUF3_M1: u32 = 26;
+const T_SUF3_P1: u32 = 27;
+const T_PRE3_M1: u32 = 28;
+const T_PRE3_P1: u32 = 29;
+const T_SHAPE_M1: u32 = 30;
+const T_SHAPE_P1: u32 = 31;
+const T_SHAPE_M1_0: u32 = 32;
+const T_SHAPE_0_P1: u32 = 33;
+const T_BI_M1: u32 = 34;
+const T_BI_P1: u32 = 35;
+const T_FLAGS: u32 = 36;
+const T_FIRST: u32 = 37;
+const T_GAZ: u32 = 40;
+const T_GAZ_M1: u32 = 41;
+const T_GAZ_P1: u32 = 42;
+const T_GAZ_SHAPE: u32 = 43;
+const T_TRIG_0: u32 = 50;
+const T_TRIG_M1: u32 = 51;
+const T_TRIG_M2: u32 = 52;
+const T_TRIG_P1: u32 = 53;
+const T_NORM_M1_SHAPE: u32 = 54;
+const T_SLEN_SHAPE: u32 = 55;
+const T_SHAPE3: u32 = 56;
+const T_LAST: u32 = 57;
+const T_NORM_P1_SHAPE: u32 = 58;
+const T_RAW_M1: u32 = 59;
+const T_RAW_P1: u32 = 60;
+const T_SLEN_POS: u32 = 61;
+
+/// Reusable buffers, so tagging allocates nothing per sentence once warm.
+#[derive(Default)]
+pub struct FeatBuf {
+    info: Vec<Info>,
+    keys_tmp: Vec<u64>,
+    gaz_tmp: Vec<u32>,
+    /// Feature keys of all tokens, concatenated.
+    pub keys: Vec<u64>,
+    /// `offsets[i]..offsets[i+1]` are token i's keys.
+    pub offsets: Vec<u32>,
+}
+
+/// Compute the feature keys of one sentence into `buf.keys` / `buf.offsets`.
+pub fn sentence_features(
+    lang: Lang,
+    toks: &[TokView<'_>],
+    gaz: &Gazetteer,
+    trig: &Triggers,
+    buf: &mut FeatBuf,
+) {
+    let FeatBuf {
+        info,
+        keys_tmp,
+        gaz_tmp,
+        keys,
+        offsets,
+    } = buf;
+    info.clear();
+    keys.clear();
+    offsets.clear();
+    keys_tmp.clear();
+    for t in toks {
+        let bare_s = match_key(lang, t.norm);
+        let (shape_h, flags) = shape(t.raw);
+        let mut inf = Info {
+            raw: hash_str(t.raw),
+            norm: hash_str(t.norm),
+            stem: hash_str(t.stem),
+            bare: hash_str(bare_s),
+            shape: shape_h,
+            flags,
+            ..Info::default()
+        };
+        // Affixes: prefixes of the clitic-free form for Arabic (the
+        // proclitics are already a feature through the norm), suffixes of the
+        // norm (nisba ي, feminine ة/ه, plural ون/ين are informative).
+        let pbase = if lang == Lang::Ar { bare_s } else { t.norm };
+        for k in 0..4 {
+            inf.pre[k] = prefix(pbase, k + 1).map_or(0, hash_str);
+            inf.suf[k] = suffix(t.norm, k + 1).map_or(0, hash_str);
+        }
+        inf.trig = trig.lookup(hash_str(bare_s));
+        keys_tmp.push(hash_str(bare_s));
+        info.push(inf);
+    }
+    gaz_tmp.clear();
+    gaz_tmp.resize(toks.len(), 0);
+    gaz.annotate(keys_tmp, gaz_tmp);
+    for (inf, g) in info.iter_mut().zip(gaz_tmp.iter()) {
+        inf.gaz = *g;
+    }
+    let n = info.len();
+    let get = |i: isize| -> Option<&Info> {
+        if i < 0 {
+            None
+        } else {
+            info.get(i as usize)
+        }
+    };
+    offsets.push(0);
+    for i in 0..n {
+        let c = &info[i];
+        let m1 = get(i as isize - 1);
+        let m2 = get(i as isize - 2);
+        let p1 = get(i as isize + 1);
+        let p2 = get(i as isize + 2);
+        let norm_or = |x: Option<&Info>, d: u64| x.map_or(d, |x| x.norm);
+        keys.push(key1(T_BIAS, 0));
+        keys.push(key1(T_RAW, c.raw));
+        keys.push(key1(T_NORM, c.norm));
+        keys.push(key1(T_STEM, c.stem));
+        keys.push(key1(T_BARE, c.bare));
+        keys.push(key1(T_SHAPE, c.shape));
+        for k in 0..4 {
+            if c.pre[k] != 0 {
+                keys.push(key1(T_PRE + k as u32, c.pre[k]));
+            }
+            if c.suf[k] != 0 {
+                keys.push(key1(T_SUF + k as u32, c.suf[k]));
+            }
+        }
+        keys.push(key1(T_NORM_M1, norm_or(m1, BOS)));
+        keys.push(key1(T_NORM_P1, norm_or(p1, EOS)));
+        keys.push(key1(T_NORM_M2, norm_or(m2, BOS)));
+        keys.push(key1(T_NORM_P2, norm_or(p2, EOS)));
+        keys.push(key1(T_BARE_M1, m1.map_or(BOS, |x| x.bare)));
+        keys.push(key1(T_BARE_P1, p1.map_or(EOS, |x| x.bare)));
+        keys.push(key1(T_SUF3_M1, m1.map_or(BOS, |x| x.suf[2])));
+        keys.push(key1(T_SUF3_P1, p1.map_or(EOS, |x| x.suf[2])));
+        keys.push(key1(T_PRE3_M1, m1.map_or(BOS, |x| x.pre[2])));
+        keys.push(key1(T_PRE3_P1, p1.map_or(EOS, |x| x.pre[2])));
+        let sm1 = m1.map_or(BOS, |x| x.shape);
+        let sp1 = p1.map_or(EOS, |x| x.shape);
+        keys.push(key1(T_SHAPE_M1, sm1));
+        keys.push(key1(T_SHAPE_P1, sp1));
+        keys.push(key2(T_SHAPE_M1_0, sm1, c.shape));
+        keys.push(key2(T_SHAPE_0_P1, c.shape, sp1));
+        keys.push(key2(T_BI_M1, norm_or(m1, BOS), c.norm));
+        keys.push(key2(T_BI_P1, c.norm, norm_or(p1, EOS)));
+        keys.push(key2(T_NORM_M1_SHAPE, norm_or(m1, BOS), c.shape));
+        keys.push(key1(T_FLAGS, c.flags as u64));
+        // Sentence length and position: list items and titles (short,
+        // all-name lines) behave differently from running text.
+        let slen = match n {
+            0..=1 => 0u64,
+            2 => 1,
+            3 => 2,
+            4..=5 => 3,
+            6..=10 => 4,
+            _ => 5,
+        };
+        keys.push(key2(T_SLEN_SHAPE, slen, c.shape));
+        let pos = if i == 0 { 0u64 } else if i + 1 == n { 1 } else { 2 };
+        keys.push(key2(T_SLEN_POS, slen, pos));
+        keys.push(key2(T_SHAPE3, key2(0, sm1, c.shape), sp1));
+        keys.push(key2(T_NORM_P1_SHAPE, norm_or(p1, EOS), c.shape));
+        keys.push(key1(T_RAW_M1, m1.map_or(BOS, |x| x.raw)));
+        keys.push(key1(T_RAW_P1, p1.map_or(EOS, |x| x.raw)));
+        if i + 1 == n {
+            keys.push(key1(T_LAST, c.flags as u64));
+        }
+        if i == 0 {
+            keys.push(key1(T_FIRST, c.flags as u64));
+        }
+        push_bits(keys, T_GAZ, c.gaz, 0);
+        if c.gaz != 0 {
+            keys.push(key2(T_GAZ_SHAPE, c.gaz as u64, c.shape));
+        }
+        if let Some(x) = m1 {
+            push_bits(keys, T_GAZ_M1, x.gaz, 0);
+            push_bits(keys, T_TRIG_M1, x.trig, 0);
+        }
+        if let Some(x) = m2 {
+            push_bits(keys, T_TRIG_M2, x.trig, 0);
+        }
+        if let Some(x) = p1 {
+            push_bits(keys, T_GAZ_P1, x.gaz, 0);
+            push_bits(keys, T_TRIG_P1, x.trig, 0);
+        }
+        push_bits(keys, T_TRIG_0, c.trig, 0);
+        offsets.push(keys.len() as u32);
+    }
+}
+
+/// One feature per set bit.
+#[inline]
+fn push_bits(keys: &mut Vec<u64>, template: u32, mut bits: u32, salt: u64) {
+    while bits != 0 {
+        let b = bits.trailing_zeros();
+        bits &= bits - 1;
+        keys.push(key2(template, b as u64, salt));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bare_forms() {
+        assert_eq!(ar_bare("المغرب"), "مغرب");
+        assert_eq!(ar_bare("والمغرب"), "مغرب");
+        assert_eq!(ar_bare("للمغرب"), "مغرب");
+        assert_eq!(ar_bare("بالمغرب"), "مغرب");
+        assert_eq!(ar_bare("لبنان"), "لبنان");
+        assert_eq!(ar_bare("ومحمد"), "محمد");
+        assert_eq!(ar_bare("و"), "و");
+        assert_eq!(ar_bare(""), "");
+    }
+
+    #[test]
+    fn affixes_never_split_chars() {
+        assert_eq!(prefix("مغرب", 2), Some("مغ"));
+        assert_eq!(suffix("مغرب", 2), Some("رب"));
+        assert_eq!(prefix("ab", 3), None);
+        assert_eq!(suffix("", 1), None);
+        assert_eq!(prefix("ab", 2), Some("ab"));
+    }
+}

@@ -1,0 +1,229 @@
+//! Gazetteers (multi-token name lists) and trigger words, stored inside the
+//! model file as hashes of their tokens' matching keys, so the running
+//! service needs no list files and matches in O(tokens × longest entry).
+
+use super::hash::{seq_extend, SEQ_START};
+use crate::model_file::{ByteReader, ByteWriter, ModelError};
+use std::collections::{HashMap, HashSet};
+use std::hash::{BuildHasherDefault, Hasher};
+
+/// Keys are already well-mixed 64-bit hashes: hashing them again with
+/// SipHash would only cost time.
+#[derive(Default)]
+pub struct PassThrough(u64);
+
+impl Hasher for PassThrough {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.0 = (self.0 << 8) ^ u64::from(*b) ^ (self.0 >> 56);
+        }
+    }
+    fn write_u64(&mut self, v: u64) {
+        self.0 = v;
+    }
+}
+
+pub type U64Map<V> = HashMap<u64, V, BuildHasherDefault<PassThrough>>;
+pub type U64Set = HashSet<u64, BuildHasherDefault<PassThrough>>;
+
+/// Gazetteer classes (bit index). Names in list files map to these.
+pub const GAZ_CLASSES: [&str; 5] = ["PER", "LOC", "ORG", "MISC", "FIRST"];
+
+pub fn gaz_class(name: &str) -> Option<u32> {
+    GAZ_CLASSES.iter().position(|c| *c == name).map(|i| i as u32)
+}
+
+/// Trigger classes: a title before a person (السيد, Mr, M.), a head noun of
+/// an organisation (وزارة, Ministry), of a place (مدينة, city), a role noun
+/// (وزير, minister) after which an organisation or place often follows.
+pub const TRIG_CLASSES: [&str; 4] = ["PER", "ORG", "LOC", "ROLE"];
+
+pub fn trig_class(name: &str) -> Option<u32> {
+    TRIG_CLASSES.iter().position(|c| *c == name).map(|i| i as u32)
+}
+
+/// Longest entry, in tokens; longer entries are dropped at build time.
+pub const MAX_ENTRY_TOKENS: usize = 8;
+
+#[derive(Default, Debug, Clone)]
+pub struct Gazetteer {
+    /// Sequence hash of a complete entry → class bits.
+    entries: U64Map<u32>,
+    /// Sequence hashes of every proper prefix of an entry.
+    prefixes: U64Set,
+}
+
+impl Gazetteer {
+    /// Add an entry given as its tokens' matching-key hashes.
+    pub fn insert(&mut self, token_hashes: &[u64], class: u32) {
+        if token_hashes.is_empty() || token_hashes.len() > MAX_ENTRY_TOKENS || class >= 16 {
+            return;
+        }
+        let mut h = SEQ_START;
+        for (i, t) in token_hashes.iter().enumerate() {
+            h = seq_extend(h, *t);
+            if i + 1 < token_hashes.len() {
+                self.prefixes.insert(h);
+            }
+        }
+        *self.entries.entry(h).or_insert(0) |= 1 << class;
+    }
+
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    /// Mark every match: bit `2*class` on its first token, `2*class+1` on the
+    /// others, and bit `16+class` on every token when the match covers the
+    /// whole sentence. `out` must be as long as `keys`.
+    pub fn annotate(&self, keys: &[u64], out: &mut [u32]) {
+        if self.entries.is_empty() {
+            return;
+        }
+        for i in 0..keys.len() {
+            let mut h = SEQ_START;
+            for len in 1..=MAX_ENTRY_TOKENS {
+                let Some(k) = keys.get(i + len - 1) else { break };
+                h = seq_extend(h, *k);
+                if let Some(bits) = self.entries.get(&h) {
+                    let mut b = *bits;
+                    while b != 0 {
+                        let c = b.trailing_zeros();
+                        b &= b - 1;
+                        if let Some(o) = out.get_mut(i) {
+                            *o |= 1 << (2 * c);
+                        }
+                        for o in out.iter_mut().skip(i + 1).take(len - 1) {
+                            *o |= 1 << (2 * c + 1);
+                        }
+                        // The whole line is one entry (list items, titles).
+                        if i == 0 && len == keys.len() {
+                            for o in out.iter_mut() {
+                                *o |= 1 << (16 + c);
+                            }
+                        }
+                    }
+                }
+                if !self.prefixes.contains(&h) {
+                    break;
+                }
+            }
+        }
+    }
+
+    pub fn write(&self, w: &mut ByteWriter) {
+        let mut e: Vec<(u64, u32)> = self.entries.iter().map(|(k, v)| (*k, *v)).collect();
+        e.sort_unstable();
+        w.u64(e.len() as u64);
+        for (k, v) in e {
+            w.u64(k);
+            w.u8(v as u8);
+        }
+        let mut p: Vec<u64> = self.prefixes.iter().copied().collect();
+        p.sort_unstable();
+        w.u64(p.len() as u64);
+        for k in p {
+            w.u64(k);
+        }
+    }
+
+    pub fn read(r: &mut ByteReader<'_>) -> Result<Self, ModelError> {
+        let n = r.len(9)?;
+        let mut g = Gazetteer::default();
+        g.entries.reserve(n);
+        for _ in 0..n {
+            let k = r.u64()?;
+            let v = r.u8()?;
+            g.entries.insert(k, u32::from(v));
+        }
+        let n = r.len(8)?;
+        g.prefixes.reserve(n);
+        for _ in 0..n {
+            g.prefixes.insert(r.u64()?);
+        }
+        Ok(g)
+    }
+}
+
+/// Single-token trigger words: matching-key hash → class bits.
+#[derive(Default, Debug, Clone)]
+pub struct Triggers {
+    map: U64Map<u32>,
+}
+
+impl Triggers {
+    pub fn insert(&mut self, key_hash: u64, class: u32) {
+        if class < 16 {
+            *self.map.entry(key_hash).or_insert(0) |= 1 << class;
+        }
+    }
+
+    #[inline]
+    pub fn lookup(&self, key_hash: u64) -> u32 {
+        if self.map.is_empty() {
+            return 0;
+        }
+        self.map.get(&key_hash).copied().unwrap_or(0)
+    }
+
+    pub fn len(&self) -> usize {
+        self.map.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.map.is_empty()
+    }
+
+    pub fn write(&self, w: &mut ByteWriter) {
+        let mut e: Vec<(u64, u32)> = self.map.iter().map(|(k, v)| (*k, *v)).collect();
+        e.sort_unstable();
+        w.u64(e.len() as u64);
+        for (k, v) in e {
+            w.u64(k);
+            w.u8(v as u8);
+        }
+    }
+
+    pub fn read(r: &mut ByteReader<'_>) -> Result<Self, ModelError> {
+        let n = r.len(9)?;
+        let mut t = Triggers::default();
+        t.map.reserve(n);
+        for _ in 0..n {
+            let k = r.u64()?;
+            let v = r.u8()?;
+            t.map.insert(k, u32::from(v));
+        }
+        Ok(t)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ner::hash::hash_str;
+
+    #[test]
+    fn multi_token_matches_and_round_trip() {
+        let mut g = Gazetteer::default();
+        let h: Vec<u64> = ["new", "york", "city"].iter().map(|s| hash_str(s)).collect();
+        g.insert(&h[..2], 1);
+        g.insert(&h[1..2], 0);
+        let keys = vec![hash_str("in"), h[0], h[1], h[2]];
+        let mut out = vec![0u32; keys.len()];
+        g.annotate(&keys, &mut out);
+        assert_eq!(out, vec![0, 1 << 2, (1 << 3) | 1, 0]);
+        let mut w = ByteWriter::default();
+        g.write(&mut w);
+        let g2 = Gazetteer::read(&mut ByteReader::new(&w.buf)).unwrap();
+        let mut out2 = vec![0u32; keys.len()];
+        g2.annotate(&keys, &mut out2);
+        assert_eq!(out, out2);
+    }
+}

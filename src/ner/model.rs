@@ -1,0 +1,441 @@
+//! The per-language tagger as shipped: a quantised linear model over hashed
+//! features plus a BIO transition matrix, decoded with constrained Viterbi.
+
+use super::features::{sentence_features, FeatBuf, TokView};
+use super::gazetteer::{Gazetteer, Triggers};
+use crate::model_file::{ByteReader, ByteWriter, ModelError};
+use crate::text::Lang;
+
+/// BIO tags: 0 = O, then B/I pairs for PER, LOC, ORG, MISC.
+pub const NTAGS: usize = 9;
+pub const TAG_NAMES: [&str; NTAGS] = [
+    "O", "B-PER", "I-PER", "B-LOC", "I-LOC", "B-ORG", "I-ORG", "B-MISC", "I-MISC",
+];
+/// Row of the transition matrix used for the sentence start.
+pub const START: usize = NTAGS;
+
+pub fn tag_from_str(s: &str) -> Option<u8> {
+    let s = match s {
+        "B-PERS" => "B-PER",
+        "I-PERS" => "I-PER",
+        x => x,
+    };
+    TAG_NAMES.iter().position(|t| *t == s).map(|i| i as u8)
+}
+
+/// Is `cur` a legal successor of `prev` in BIO2 (an I-X only continues X)?
+#[inline]
+pub fn allowed(prev: usize, cur: usize) -> bool {
+    if cur == 0 || cur % 2 == 1 {
+        return true;
+    }
+    prev < NTAGS && prev != 0 && (prev + 1) / 2 == cur / 2
+}
+
+/// Reusable per-thread scratch for tagging.
+#[derive(Default)]
+pub struct Scratch {
+    pub feats: FeatBuf,
+    emis: Vec<[f32; NTAGS]>,
+    back: Vec<[u8; NTAGS]>,
+}
+
+/// Constrained first-order Viterbi over emission scores and a
+/// `(NTAGS+1) × NTAGS` transition matrix (last row = start).
+pub fn viterbi(
+    emis: &[[f32; NTAGS]],
+    trans: &[[f32; NTAGS]; NTAGS + 1],
+    back: &mut Vec<[u8; NTAGS]>,
+    out: &mut Vec<u8>,
+) {
+    out.clear();
+    let n = emis.len();
+    if n == 0 {
+        return;
+    }
+    back.clear();
+    back.resize(n, [0; NTAGS]);
+    let mut score = [f32::NEG_INFINITY; NTAGS];
+    for (t, s) in score.iter_mut().enumerate() {
+        if allowed(START, t) {
+            *s = trans[START][t] + emis[0][t];
+        }
+    }
+    for i in 1..n {
+        let mut next = [f32::NEG_INFINITY; NTAGS];
+        for (cur, nx) in next.iter_mut().enumerate() {
+            let mut best = f32::NEG_INFINITY;
+            let mut arg = 0u8;
+            for (prev, ps) in score.iter().enumerate() {
+                if !allowed(prev, cur) {
+                    continue;
+                }
+                let v = ps + trans[prev][cur];
+                if v > best {
+                    best = v;
+                    arg = prev as u8;
+                }
+            }
+            *nx = best + emis[i][cur];
+            back[i][cur] = arg;
+        }
+        score = next;
+    }
+    let mut best = 0usize;
+    for t in 1..NTAGS {
+        if score[t] > score[best] {
+            best = t;
+        }
+    }
+    out.resize(n, 0);
+    let mut cur = best;
+    for i in (0..n).rev() {
+        out[i] = cur as u8;
+        if i > 0 {
+            cur = back[i][cur] as usize;
+        }
+    }
+}
+
+/// Open-addressing table from a 32-bit feature key to its weight row,
+/// stored inline so that a lookup touches one cache line (the tagging
+/// speed is bound by these random memory accesses).
+#[derive(Debug, Clone, Default)]
+struct Table {
+    slots: Vec<Slot>,
+    mask: usize,
+}
+
+/// A slot is empty when all its weights are zero (stored rows never are).
+#[derive(Debug, Clone, Copy, Default)]
+struct Slot {
+    key: u32,
+    w: [i16; NTAGS],
+}
+
+impl Table {
+    fn build(keys: &[u32], weights: &[i16]) -> Self {
+        // Load factor between 0.375 and 0.75.
+        let cap = (keys.len() + keys.len() / 3 + 1).next_power_of_two().max(16);
+        let mut t = Table {
+            slots: vec![Slot::default(); cap],
+            mask: cap - 1,
+        };
+        for (row, k) in keys.iter().enumerate() {
+            let Some(w) = weights.get(row * NTAGS..row * NTAGS + NTAGS) else { break };
+            if w.iter().all(|x| *x == 0) {
+                continue;
+            }
+            let mut s = (*k as usize) & t.mask;
+            while t.slots[s].w.iter().any(|x| *x != 0) {
+                s = (s + 1) & t.mask;
+            }
+            t.slots[s].key = *k;
+            t.slots[s].w.copy_from_slice(w);
+        }
+        t
+    }
+
+    #[inline]
+    fn get(&self, k: u32) -> Option<&[i16; NTAGS]> {
+        let mut s = (k as usize) & self.mask;
+        loop {
+            let slot = self.slots.get(s)?;
+            if slot.key == k && slot.w != [0; NTAGS] {
+                return Some(&slot.w);
+            }
+            if slot.w == [0; NTAGS] {
+                return None;
+            }
+            s = (s + 1) & self.mask;
+        }
+    }
+}
+
+/// One language's tagger.
+#[derive(Debug, Clone)]
+pub struct LangTagger {
+    pub lang: Lang,
+    /// Sorted distinct feature keys; row i of `weights` belongs to keys[i].
+    keys: Vec<u32>,
+    table: Table,
+    /// `keys.len() × NTAGS` quantised weights.
+    weights: Vec<i16>,
+    /// Weight = `q * scale`.
+    scale: f32,
+    trans: [[f32; NTAGS]; NTAGS + 1],
+    pub gaz: Gazetteer,
+    pub trig: Triggers,
+}
+
+impl LangTagger {
+    /// Quantise float weights (`rows.len()` keys, row-major NTAGS each) into
+    /// a shippable tagger. Rows whose quantised weights are all zero are
+    /// dropped; so are weights below `prune` (absolute, in weight units).
+    pub fn from_float(
+        lang: Lang,
+        mut rows: Vec<(u32, [f32; NTAGS])>,
+        trans: [[f32; NTAGS]; NTAGS + 1],
+        prune: f32,
+        gaz: Gazetteer,
+        trig: Triggers,
+    ) -> Self {
+        rows.sort_unstable_by_key(|r| r.0);
+        let max = rows
+            .iter()
+            .flat_map(|r| r.1.iter())
+            .fold(0f32, |m, w| m.max(w.abs()));
+        let scale = if max > 0.0 { max / 32767.0 } else { 1.0 };
+        let mut keys = Vec::with_capacity(rows.len());
+        let mut weights = Vec::with_capacity(rows.len() * NTAGS);
+        for (k, w) in rows {
+            let mut q = [0i16; NTAGS];
+            let mut any = false;
+            for t in 0..NTAGS {
+                if w[t].abs() >= prune {
+                    q[t] = (w[t] / scale).round().clamp(-32767.0, 32767.0) as i16;
+                    any |= q[t] != 0;
+                }
+            }
+            if any {
+                if keys.last() == Some(&k) {
+                    // 32-bit key collision: merge the rows.
+                    let base = weights.len() - NTAGS;
+                    for t in 0..NTAGS {
+                        weights[base + t] = (weights[base + t] as i32 + q[t] as i32)
+                            .clamp(-32767, 32767) as i16;
+                    }
+                } else {
+                    keys.push(k);
+                    weights.extend_from_slice(&q);
+                }
+            }
+        }
+        let table = Table::build(&keys, &weights);
+        LangTagger {
+            lang,
+            keys,
+            table,
+            weights,
+            scale,
+            trans,
+            gaz,
+            trig,
+        }
+    }
+
+    pub fn n_features(&self) -> usize {
+        self.keys.len()
+    }
+
+    /// Emission scores of every token of the sentence whose features are in
+    /// `scratch.feats`.
+    fn emissions(&self, scratch: &mut Scratch) {
+        let Scratch { feats, emis, .. } = scratch;
+        emis.clear();
+        let n = feats.offsets.len().saturating_sub(1);
+        for i in 0..n {
+            let a = feats.offsets[i] as usize;
+            let b = feats.offsets[i + 1] as usize;
+            let mut acc = [0i32; NTAGS];
+            for k in feats.keys.get(a..b).unwrap_or(&[]) {
+                if let Some(w) = self.table.get(*k as u32) {
+                    for t in 0..NTAGS {
+                        acc[t] += w[t] as i32;
+                    }
+                }
+            }
+            let mut e = [0f32; NTAGS];
+            for t in 0..NTAGS {
+                e[t] = acc[t] as f32 * self.scale;
+            }
+            emis.push(e);
+        }
+    }
+
+    /// Tag one sentence: BIO tag ids into `out` (one per token).
+    pub fn tag(&self, toks: &[TokView<'_>], scratch: &mut Scratch, out: &mut Vec<u8>) {
+        out.clear();
+        if toks.is_empty() {
+            return;
+        }
+        sentence_features(self.lang, toks, &self.gaz, &self.trig, &mut scratch.feats);
+        self.emissions(scratch);
+        viterbi(&scratch.emis, &self.trans, &mut scratch.back, out);
+    }
+
+    pub fn write(&self, w: &mut ByteWriter) {
+        w.u8(lang_to_u8(self.lang));
+        w.f32(self.scale);
+        for row in &self.trans {
+            for v in row {
+                w.f32(*v);
+            }
+        }
+        w.u64(self.keys.len() as u64);
+        let mut prev = 0u32;
+        for k in &self.keys {
+            varint(&mut w.buf, u64::from(k - prev));
+            prev = *k;
+        }
+        for row in self.weights.chunks_exact(NTAGS) {
+            let mut mask = 0u16;
+            for (t, q) in row.iter().enumerate() {
+                if *q != 0 {
+                    mask |= 1 << t;
+                }
+            }
+            varint(&mut w.buf, u64::from(mask));
+            for q in row.iter().filter(|q| **q != 0) {
+                varint(&mut w.buf, zigzag(*q));
+            }
+        }
+        self.gaz.write(w);
+        self.trig.write(w);
+    }
+
+    pub fn read(r: &mut ByteReader<'_>) -> Result<Self, ModelError> {
+        let lang = lang_from_u8(r.u8()?)?;
+        let scale = r.f32()?;
+        if !scale.is_finite() {
+            return Err(ModelError::Malformed("non-finite weight scale".into()));
+        }
+        let mut trans = [[0f32; NTAGS]; NTAGS + 1];
+        for row in trans.iter_mut() {
+            for v in row.iter_mut() {
+                *v = r.f32()?;
+                if !v.is_finite() {
+                    return Err(ModelError::Malformed("non-finite transition".into()));
+                }
+            }
+        }
+        // Each key takes at least one byte and each row one more.
+        let n = r.len(2)?;
+        let mut keys = Vec::with_capacity(n);
+        let mut prev = 0u64;
+        for _ in 0..n {
+            let d = read_varint(r)?;
+            prev = prev
+                .checked_add(d)
+                .filter(|k| *k <= u64::from(u32::MAX))
+                .ok_or_else(|| ModelError::Malformed("feature key out of range".into()))?;
+            if !keys.is_empty() && d == 0 {
+                return Err(ModelError::Malformed("duplicate feature key".into()));
+            }
+            keys.push(prev as u32);
+        }
+        let mut weights = Vec::with_capacity(n * NTAGS);
+        for _ in 0..n {
+            let mask = read_varint(r)?;
+            if mask >= 1 << NTAGS {
+                return Err(ModelError::Malformed("bad weight mask".into()));
+            }
+            for t in 0..NTAGS {
+                if mask & (1 << t) != 0 {
+                    let z = read_varint(r)?;
+                    weights.push(unzigzag(z)?);
+                } else {
+                    weights.push(0);
+                }
+            }
+        }
+        let gaz = Gazetteer::read(r)?;
+        let trig = Triggers::read(r)?;
+        let table = Table::build(&keys, &weights);
+        Ok(LangTagger {
+            lang,
+            keys,
+            table,
+            weights,
+            scale,
+            trans,
+            gaz,
+            trig,
+        })
+    }
+}
+
+pub fn lang_to_u8(l: Lang) -> u8 {
+    match l {
+        Lang::Ar => 1,
+        Lang::Fr => 2,
+        Lang::En => 3,
+        Lang::Und => 0,
+    }
+}
+
+fn lang_from_u8(v: u8) -> Result<Lang, ModelError> {
+    match v {
+        1 => Ok(Lang::Ar),
+        2 => Ok(Lang::Fr),
+        3 => Ok(Lang::En),
+        _ => Err(ModelError::Malformed(format!("unknown language id {v}"))),
+    }
+}
+
+fn varint(buf: &mut Vec<u8>, mut v: u64) {
+    while v >= 0x80 {
+        buf.push((v as u8) | 0x80);
+        v >>= 7;
+    }
+    buf.push(v as u8);
+}
+
+fn read_varint(r: &mut ByteReader<'_>) -> Result<u64, ModelError> {
+    let mut v = 0u64;
+    for shift in (0..64).step_by(7) {
+        let b = r.u8()?;
+        v |= u64::from(b & 0x7F) << shift;
+        if b & 0x80 == 0 {
+            return Ok(v);
+        }
+    }
+    Err(ModelError::Malformed("varint too long".into()))
+}
+
+fn zigzag(q: i16) -> u64 {
+    let q = i64::from(q);
+    ((q << 1) ^ (q >> 63)) as u64
+}
+
+fn unzigzag(z: u64) -> Result<i16, ModelError> {
+    let v = ((z >> 1) as i64) ^ -((z & 1) as i64);
+    i16::try_from(v).map_err(|_| ModelError::Malformed("weight out of range".into()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bio_constraints() {
+        assert!(allowed(START, 1));
+        assert!(!allowed(START, 2));
+        assert!(allowed(1, 2));
+        assert!(allowed(2, 2));
+        assert!(!allowed(3, 2));
+        assert!(!allowed(0, 4));
+        assert!(allowed(0, 0));
+    }
+
+    #[test]
+    fn viterbi_respects_constraints() {
+        let trans = [[0f32; NTAGS]; NTAGS + 1];
+        // I-PER scores best everywhere, but cannot start a sentence.
+        let mut e = [[0f32; NTAGS]; 2];
+        e[0][2] = 10.0;
+        e[0][1] = 1.0;
+        e[1][2] = 10.0;
+        let mut back = Vec::new();
+        let mut out = Vec::new();
+        viterbi(&e, &trans, &mut back, &mut out);
+        assert_eq!(out, vec![1, 2]);
+    }
+
+    #[test]
+    fn zigzag_round_trip() {
+        for q in [-32767i16, -1, 0, 1, 300, 32767] {
+            assert_eq!(unzigzag(zigzag(q)).unwrap(), q);
+        }
+    }
+}

@@ -1,0 +1,543 @@
+//! `nutgraf train ner`: trains one averaged-perceptron tagger per language,
+//! early-stopped on its dev set, and writes them to one model file.
+//!
+//! Deterministic: sentence order is shuffled with a seeded xorshift, feature
+//! rows are numbered in order of first appearance in the (ordered) data, and
+//! every map that is iterated for output is sorted first.
+
+use super::conll::{self, CSent};
+use super::eval::{print_scores, score_spans, Scores};
+use super::features::{match_key, sentence_features, FeatBuf};
+use super::gazetteer::{gaz_class, trig_class, Gazetteer, Triggers, U64Map, GAZ_CLASSES};
+use super::hash::{hash_str, mix, XorShift};
+use super::model::{allowed, viterbi, LangTagger, Scratch, NTAGS, START};
+use crate::text::Lang;
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+/// Arguments of `nutgraf train ner`.
+#[derive(clap::Args, Debug, Clone)]
+pub struct TrainArgs {
+    /// Directory holding the CoNLL files (see its SOURCES.md).
+    #[arg(long, default_value = "../shared/data/ner")]
+    pub data: PathBuf,
+    /// Where to write the model.
+    #[arg(long, default_value = "models/ner.bin")]
+    pub out: PathBuf,
+    /// Seed of the training-order shuffle.
+    #[arg(long, default_value_t = 2026)]
+    pub seed: u64,
+    /// Languages to train (comma separated).
+    #[arg(long, default_value = "ar,en,fr")]
+    pub langs: String,
+    /// Maximum number of passes over the training data.
+    #[arg(long, default_value_t = 20)]
+    pub max_epochs: usize,
+    /// Stop after this many epochs without a dev F1 gain.
+    #[arg(long, default_value_t = 3)]
+    pub patience: usize,
+    /// Drop features seen fewer times than this in the training data.
+    #[arg(long, default_value_t = 1)]
+    pub min_count: u32,
+    /// Drop (averaged) weights smaller than this in absolute value.
+    #[arg(long, default_value_t = 0.0)]
+    pub prune: f32,
+    /// Folds for the jackknifed training-data gazetteer (0 = none).
+    #[arg(long, default_value_t = 5)]
+    pub folds: usize,
+    /// Where to write the entity lists extracted from the training files
+    /// (empty = do not write).
+    #[arg(long, default_value = "data/gazetteers/train")]
+    pub gazetteer_dir: PathBuf,
+}
+
+impl Default for TrainArgs {
+    fn default() -> Self {
+        TrainArgs {
+            data: PathBuf::from("../shared/data/ner"),
+            out: PathBuf::from("models/ner.bin"),
+            seed: 2026,
+            langs: "ar,en,fr".into(),
+            max_epochs: 20,
+            patience: 3,
+            min_count: 1,
+            prune: 0.0,
+            folds: 5,
+            gazetteer_dir: PathBuf::from("data/gazetteers/train"),
+        }
+    }
+}
+
+/// Hand-written lists, compiled in so training does not depend on the cwd.
+const HAND_AR: &str = include_str!("../../data/gazetteers/hand/ar.tsv");
+const HAND_EN: &str = include_str!("../../data/gazetteers/hand/en.tsv");
+const HAND_FR: &str = include_str!("../../data/gazetteers/hand/fr.tsv");
+const HAND_LATIN: &str = include_str!("../../data/gazetteers/hand/latin.tsv");
+const TRIG_AR: &str = include_str!("../../data/gazetteers/hand/triggers_ar.tsv");
+const TRIG_EN: &str = include_str!("../../data/gazetteers/hand/triggers_en.tsv");
+const TRIG_FR: &str = include_str!("../../data/gazetteers/hand/triggers_fr.tsv");
+
+fn hand_lists(lang: Lang) -> Vec<&'static str> {
+    match lang {
+        Lang::Ar => vec![HAND_AR],
+        Lang::En => vec![HAND_EN, HAND_LATIN],
+        _ => vec![HAND_FR, HAND_LATIN],
+    }
+}
+
+fn trigger_list(lang: Lang) -> &'static str {
+    match lang {
+        Lang::Ar => TRIG_AR,
+        Lang::En => TRIG_EN,
+        _ => TRIG_FR,
+    }
+}
+
+/// Matching-key hashes of a gazetteer entry written as text.
+pub fn entry_hashes(lang: Lang, entry: &str) -> Vec<u64> {
+    entry
+        .split_whitespace()
+        .map(|w| {
+            let (norm, _) = conll::token_forms(lang, w);
+            hash_str(match_key(lang, &norm))
+        })
+        .collect()
+}
+
+/// `CLASS<TAB>entry` lines (comments `#`, blanks ignored).
+fn parse_list(text: &str) -> Vec<(u32, &str)> {
+    text.lines()
+        .filter(|l| !l.trim().is_empty() && !l.starts_with('#'))
+        .filter_map(|l| {
+            let (c, e) = l.split_once('\t')?;
+            Some((c.trim(), e.trim()))
+        })
+        .filter_map(|(c, e)| Some((gaz_class(c).or_else(|| trig_class(c))?, e)))
+        .collect()
+}
+
+pub fn hand_gazetteer(lang: Lang) -> Gazetteer {
+    let mut g = Gazetteer::default();
+    for list in hand_lists(lang) {
+        for (c, e) in parse_list(list) {
+            g.insert(&entry_hashes(lang, e), c);
+        }
+    }
+    g
+}
+
+pub fn triggers(lang: Lang) -> Triggers {
+    let mut t = Triggers::default();
+    for line in trigger_list(lang).lines() {
+        if line.trim().is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let Some((c, w)) = line.split_once('\t') else { continue };
+        let Some(c) = trig_class(c.trim()) else { continue };
+        for tok in w.split_whitespace() {
+            let (norm, _) = conll::token_forms(lang, tok);
+            t.insert(hash_str(match_key(lang, &norm)), c);
+        }
+    }
+    t
+}
+
+/// A training-data entity as a gazetteer entry.
+struct TrainEntry {
+    hashes: Vec<u64>,
+    class: u32,
+    text: String,
+    /// Occurrences per fold.
+    per_fold: Vec<u32>,
+}
+
+fn training_entries(lang: Lang, sents: &[CSent], folds: usize) -> Vec<TrainEntry> {
+    let nf = folds.max(1);
+    let mut idx: BTreeMap<(u32, Vec<u64>), usize> = BTreeMap::new();
+    let mut out: Vec<TrainEntry> = Vec::new();
+    for (si, s) in sents.iter().enumerate() {
+        for (a, b, ty) in conll::spans(&s.tags) {
+            let class = u32::from(ty) - 1;
+            let toks = &s.toks[a..b];
+            if toks.len() > super::gazetteer::MAX_ENTRY_TOKENS {
+                continue;
+            }
+            let hashes: Vec<u64> = toks
+                .iter()
+                .map(|t| hash_str(match_key(lang, &t.norm)))
+                .collect();
+            let i = *idx.entry((class, hashes.clone())).or_insert_with(|| {
+                out.push(TrainEntry {
+                    hashes,
+                    class,
+                    text: toks
+                        .iter()
+                        .map(|t| t.raw.clone())
+                        .collect::<Vec<_>>()
+                        .join(" "),
+                    per_fold: vec![0; nf],
+                });
+                out.len() - 1
+            });
+            out[i].per_fold[si % nf] += 1;
+        }
+    }
+    out
+}
+
+/// Weights during training: dense rows plus the running sums for averaging
+/// (`avg = w - u / c`, Daumé's trick, so no per-weight timestamps).
+struct Perceptron {
+    w: Vec<f32>,
+    u: Vec<f64>,
+    tw: [[f32; NTAGS]; NTAGS + 1],
+    tu: [[f64; NTAGS]; NTAGS + 1],
+    c: f64,
+}
+
+impl Perceptron {
+    fn new(rows: usize) -> Self {
+        Perceptron {
+            w: vec![0.0; rows * NTAGS],
+            u: vec![0.0; rows * NTAGS],
+            tw: [[0.0; NTAGS]; NTAGS + 1],
+            tu: [[0.0; NTAGS]; NTAGS + 1],
+            c: 1.0,
+        }
+    }
+
+    fn upd(&mut self, r: usize, t: usize, d: f32) {
+        let i = r * NTAGS + t;
+        self.w[i] += d;
+        self.u[i] += self.c * f64::from(d);
+    }
+
+    fn tupd(&mut self, p: usize, t: usize, d: f32) {
+        self.tw[p][t] += d;
+        self.tu[p][t] += self.c * f64::from(d);
+    }
+
+    fn averaged(&self, keys: &[u32]) -> (Vec<(u32, [f32; NTAGS])>, [[f32; NTAGS]; NTAGS + 1]) {
+        let mut rows = Vec::with_capacity(keys.len());
+        for (r, k) in keys.iter().enumerate() {
+            let mut a = [0f32; NTAGS];
+            for (t, x) in a.iter_mut().enumerate() {
+                let i = r * NTAGS + t;
+                *x = (f64::from(self.w[i]) - self.u[i] / self.c) as f32;
+            }
+            rows.push((*k, a));
+        }
+        let mut tr = [[0f32; NTAGS]; NTAGS + 1];
+        for p in 0..=NTAGS {
+            for t in 0..NTAGS {
+                tr[p][t] = (f64::from(self.tw[p][t]) - self.tu[p][t] / self.c) as f32;
+            }
+        }
+        (rows, tr)
+    }
+}
+
+/// Training sentence as feature rows.
+struct Inst {
+    rows: Vec<u32>,
+    offs: Vec<u32>,
+    gold: Vec<u8>,
+}
+
+/// What one language's training produced.
+pub struct LangResult {
+    pub tagger: LangTagger,
+    pub dev: Scores,
+    pub epoch: usize,
+    pub seconds: f64,
+    pub n_train: usize,
+    pub n_dev: usize,
+}
+
+fn files(lang: Lang) -> (&'static str, Option<&'static str>) {
+    match lang {
+        Lang::Ar => ("ar_anercorp.train.conll", None),
+        Lang::En => ("en_conll2003.train.conll", Some("en_conll2003.dev.conll")),
+        _ => ("fr_wikiann.train.conll", Some("fr_wikiann.dev.conll")),
+    }
+}
+
+/// Arabic dev part: sentences whose index hash falls in 1/10.
+fn is_ar_dev(i: usize) -> bool {
+    mix(i as u64 ^ 0xA4A4) % 10 == 0
+}
+
+/// Load train/dev sentences of a language (Arabic dev split off train).
+pub fn load_lang(data: &Path, lang: Lang) -> anyhow::Result<(Vec<CSent>, Vec<CSent>)> {
+    let (tr, dv) = files(lang);
+    let train = conll::read(&data.join(tr), lang)?;
+    match dv {
+        Some(d) => Ok((train, conll::read(&data.join(d), lang)?)),
+        None => {
+            let mut t = Vec::new();
+            let mut d = Vec::new();
+            for (i, s) in train.into_iter().enumerate() {
+                if is_ar_dev(i) {
+                    d.push(s);
+                } else {
+                    t.push(s);
+                }
+            }
+            Ok((t, d))
+        }
+    }
+}
+
+/// Tag sentences with a tagger and score them against their gold tags.
+pub fn evaluate(tagger: &LangTagger, sents: &[CSent]) -> Scores {
+    let mut scratch = Scratch::default();
+    let mut out = Vec::new();
+    let mut sc = Scores::default();
+    for s in sents {
+        tagger.tag(&s.views(), &mut scratch, &mut out);
+        score_spans(&mut sc, &conll::spans(&s.tags), &conll::spans(&out));
+    }
+    sc
+}
+
+pub fn train_lang(args: &TrainArgs, lang: Lang) -> anyhow::Result<LangResult> {
+    let t0 = Instant::now();
+    let (train, dev) = load_lang(&args.data, lang)?;
+    eprintln!(
+        "[{}] {} train / {} dev sentences",
+        lang.code(),
+        train.len(),
+        dev.len()
+    );
+    let hand = hand_gazetteer(lang);
+    let trig = triggers(lang);
+    let entries = training_entries(lang, &train, args.folds);
+    if !args.gazetteer_dir.as_os_str().is_empty() {
+        write_entry_list(&args.gazetteer_dir, lang, &entries)?;
+    }
+    // Full gazetteer (shipped) and, for training features, one per fold
+    // without that fold's own entities: otherwise every training entity is
+    // in the gazetteer and the model learns to trust it blindly.
+    let mut full = hand.clone();
+    for e in &entries {
+        full.insert(&e.hashes, e.class);
+    }
+    let nf = args.folds.max(1);
+    let fold_gaz: Vec<Gazetteer> = (0..nf)
+        .map(|f| {
+            let mut g = hand.clone();
+            if args.folds > 0 {
+                for e in &entries {
+                    let total: u32 = e.per_fold.iter().sum();
+                    if total > e.per_fold[f] {
+                        g.insert(&e.hashes, e.class);
+                    }
+                }
+            }
+            g
+        })
+        .collect();
+    eprintln!(
+        "[{}] gazetteer: {} hand + {} training entries ({} total), {} triggers",
+        lang.code(),
+        hand.len(),
+        entries.len(),
+        full.len(),
+        trig.len()
+    );
+
+    // Features of every training sentence, then pruning by count.
+    let mut fb = FeatBuf::default();
+    let mut raw_keys: Vec<(Vec<u32>, Vec<u32>)> = Vec::with_capacity(train.len());
+    let mut counts: U64Map<u32> = U64Map::default();
+    for (i, s) in train.iter().enumerate() {
+        sentence_features(lang, &s.views(), &fold_gaz[i % nf], &trig, &mut fb);
+        let ks: Vec<u32> = fb.keys.iter().map(|k| *k as u32).collect();
+        for k in &ks {
+            *counts.entry(u64::from(*k)).or_insert(0) += 1;
+        }
+        raw_keys.push((ks, fb.offsets.clone()));
+    }
+    let mut row_of: U64Map<u32> = U64Map::default();
+    let mut keys: Vec<u32> = Vec::new();
+    let mut insts = Vec::with_capacity(train.len());
+    for ((ks, offs), s) in raw_keys.into_iter().zip(train.iter()) {
+        let mut rows = Vec::with_capacity(ks.len());
+        let mut noffs = Vec::with_capacity(offs.len());
+        noffs.push(0u32);
+        for w in offs.windows(2) {
+            for k in &ks[w[0] as usize..w[1] as usize] {
+                if counts.get(&u64::from(*k)).copied().unwrap_or(0) >= args.min_count {
+                    let r = *row_of.entry(u64::from(*k)).or_insert_with(|| {
+                        keys.push(*k);
+                        (keys.len() - 1) as u32
+                    });
+                    rows.push(r);
+                }
+            }
+            noffs.push(rows.len() as u32);
+        }
+        insts.push(Inst {
+            rows,
+            offs: noffs,
+            gold: s.tags.clone(),
+        });
+    }
+    drop(counts);
+    eprintln!(
+        "[{}] {} features kept (min count {}), {:.1}s",
+        lang.code(),
+        keys.len(),
+        args.min_count,
+        t0.elapsed().as_secs_f64()
+    );
+
+    let mut p = Perceptron::new(keys.len());
+    let mut rng = XorShift::new(args.seed ^ u64::from(super::model::lang_to_u8(lang)));
+    let mut order: Vec<usize> = (0..insts.len()).collect();
+    let mut emis: Vec<[f32; NTAGS]> = Vec::new();
+    let mut back = Vec::new();
+    let mut pred = Vec::new();
+    let mut best: Option<(f64, usize, LangTagger, Scores)> = None;
+    let mut since_best = 0;
+    for epoch in 1..=args.max_epochs.max(1) {
+        rng.shuffle(&mut order);
+        let mut errors = 0usize;
+        for &i in &order {
+            let inst = &insts[i];
+            emis.clear();
+            for w in inst.offs.windows(2) {
+                let mut e = [0f32; NTAGS];
+                for r in &inst.rows[w[0] as usize..w[1] as usize] {
+                    let base = *r as usize * NTAGS;
+                    for (t, x) in e.iter_mut().enumerate() {
+                        *x += p.w[base + t];
+                    }
+                }
+                emis.push(e);
+            }
+            viterbi(&emis, &p.tw, &mut back, &mut pred);
+            if pred != inst.gold {
+                errors += 1;
+                for (j, w) in inst.offs.windows(2).enumerate() {
+                    let g = inst.gold[j] as usize;
+                    let y = pred[j] as usize;
+                    if g != y {
+                        for r in &inst.rows[w[0] as usize..w[1] as usize] {
+                            p.upd(*r as usize, g, 1.0);
+                            p.upd(*r as usize, y, -1.0);
+                        }
+                    }
+                    let pg = if j == 0 { START } else { inst.gold[j - 1] as usize };
+                    let py = if j == 0 { START } else { pred[j - 1] as usize };
+                    if (pg, g) != (py, y) && allowed(pg, g) {
+                        p.tupd(pg, g, 1.0);
+                        p.tupd(py, y, -1.0);
+                    }
+                }
+            }
+            p.c += 1.0;
+        }
+        let (rows, tr) = p.averaged(&keys);
+        let tagger = LangTagger::from_float(lang, rows, tr, args.prune, full.clone(), trig.clone());
+        let sc = evaluate(&tagger, &dev);
+        let f1 = sc.overall().f1();
+        eprintln!(
+            "[{}] epoch {epoch}: {errors} sentences wrong, dev F1 {:.2}, {} features, {:.1}s",
+            lang.code(),
+            100.0 * f1,
+            tagger.n_features(),
+            t0.elapsed().as_secs_f64()
+        );
+        if best.as_ref().is_none_or(|b| f1 > b.0) {
+            best = Some((f1, epoch, tagger, sc));
+            since_best = 0;
+        } else {
+            since_best += 1;
+            if since_best >= args.patience {
+                break;
+            }
+        }
+    }
+    let Some((_, epoch, tagger, dev_scores)) = best else {
+        anyhow::bail!("no epoch trained");
+    };
+    Ok(LangResult {
+        tagger,
+        dev: dev_scores,
+        epoch,
+        seconds: t0.elapsed().as_secs_f64(),
+        n_train: train.len(),
+        n_dev: dev.len(),
+    })
+}
+
+fn write_entry_list(dir: &Path, lang: Lang, entries: &[TrainEntry]) -> anyhow::Result<()> {
+    std::fs::create_dir_all(dir)?;
+    let mut lines: Vec<(String, &str, u32)> = entries
+        .iter()
+        .map(|e| {
+            (
+                e.text.clone(),
+                GAZ_CLASSES[e.class as usize],
+                e.per_fold.iter().sum(),
+            )
+        })
+        .collect();
+    lines.sort();
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        "# Entities extracted from the {} NER training file by `nutgraf train ner` (see README.md).",
+        lang.code()
+    );
+    let _ = writeln!(s, "# CLASS\tcount\tentry");
+    for (t, c, n) in lines {
+        let _ = writeln!(s, "{c}\t{n}\t{t}");
+    }
+    std::fs::write(dir.join(format!("{}.tsv", lang.code())), s)?;
+    Ok(())
+}
+
+fn parse_langs(s: &str) -> anyhow::Result<Vec<Lang>> {
+    s.split(',')
+        .filter(|x| !x.trim().is_empty())
+        .map(|x| Lang::from_hint(x).ok_or_else(|| anyhow::anyhow!("unknown language {x:?}")))
+        .collect()
+}
+
+/// Train every language and write the model file.
+pub fn run(args: &TrainArgs) -> anyhow::Result<()> {
+    let langs = parse_langs(&args.langs)?;
+    let mut results = Vec::new();
+    for lang in langs {
+        let r = train_lang(args, lang)?;
+        println!(
+            "\n== {} dev ({} sentences; best epoch {}; {} features; {:.0}s) ==",
+            lang.code(),
+            r.n_dev,
+            r.epoch,
+            r.tagger.n_features(),
+            r.seconds
+        );
+        print_scores(&r.dev);
+        results.push(r);
+    }
+    let taggers: Vec<LangTagger> = results.into_iter().map(|r| r.tagger).collect();
+    let bytes = super::NerModel::encode(&taggers, &format!("ner-seed{}", args.seed));
+    if let Some(dir) = args.out.parent() {
+        if !dir.as_os_str().is_empty() {
+            std::fs::create_dir_all(dir)?;
+        }
+    }
+    std::fs::write(&args.out, &bytes)?;
+    println!(
+        "\nwrote {} ({} bytes, sha256 {})",
+        args.out.display(),
+        bytes.len(),
+        crate::model_file::sha256_hex(&bytes)
+    );
+    Ok(())
+}
