@@ -1,30 +1,147 @@
 //! Entity-density extractive summariser.
 //!
 //! INTERFACE (used by `pipeline`): keep these names.
+//!
+//! A news story's gist is *who did what where*: the sentences worth keeping
+//! are the ones that carry the article's salient people, places and
+//! organisations. Each body sentence gets a relevance score
+//! ([`score`]) mixing
+//! - entity density: salience-weighted entity mentions divided by a
+//!   *sublinear* function of the sentence length (a plain entities/tokens
+//!   ratio rewards three-word sentences and loses to a raw count),
+//! - a position prior (news and encyclopaedic text put the gist first),
+//! - overlap with the title's content-word stems,
+//! - content-word centrality (stems shared with the rest of the article),
+//!   which is also what keeps the summary sensible when no entity was found;
+//!
+//! then sentences are picked greedily ([`select`]) with an MMR-style
+//! redundancy penalty on entities already covered and on content words
+//! shared with the sentences already picked, so two sentences about the same
+//! facts do not both take a slot.
+//!
+//! All weights live in [`SummaryConfig`]; `Default` holds the values tuned
+//! on the dev data by `nutgraf eval summarize --grid` (see [`eval`]).
+//! Deterministic: no hash-map iteration, ties broken by sentence index.
+
+pub mod eval;
+pub mod hash;
+pub mod rouge;
+pub mod score;
+pub mod select;
+pub mod stopwords;
 
 use crate::ner::Entities;
-use crate::text::{Document, Role};
+use crate::text::Document;
+use std::cell::RefCell;
 use std::ops::ControlFlow;
 
 /// How long the summary should be. All `None` = service default for the
-/// article's size.
+/// article's size. The tightest of the given bounds wins.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct Length {
+    /// At most this many sentences (`Some(0)` is treated as no bound).
     pub max_sentences: Option<u32>,
+    /// At most this many words in total; the first pick is always kept even
+    /// if it alone is longer, so a summary is never empty.
     pub max_words: Option<u32>,
+    /// Fraction of the body sentences to keep, in (0, 1] (rounded, at least
+    /// one sentence). Values outside that range are ignored / clamped.
     pub ratio: Option<f32>,
 }
 
-/// Scoring weights, tuned on the dev data. One struct, documented fields.
+/// Scoring and selection weights. One struct, documented fields; `Default`
+/// is the configuration tuned on the dev sets (EASC ar, BBC en, OrangeSum fr)
+/// with one set of values for all languages.
+///
+/// A sentence's relevance is
+/// `(w_entity·E + w_position·P + w_paragraph_start·S + w_title·T + w_centrality·C) · short`
+/// where E and C are normalised to [0,1] by their maximum in the article,
+/// and during selection `relevance − redundancy·(β·Rent + (1−β)·Rword)` is
+/// maximised (β = `redundancy_entity_share`).
 #[derive(Clone, Debug, PartialEq)]
 pub struct SummaryConfig {
+    /// Default length (no bound given): `round(default_ratio · body
+    /// sentences)` clamped to `[default_min_sentences, default_max_sentences]`.
     pub default_min_sentences: u32,
+    /// Upper end of the default length: long articles still get a readable summary.
+    pub default_max_sentences: u32,
+    /// Share of the body sentences kept by default.
+    pub default_ratio: f32,
+
+    /// Weight of the entity-density term E.
+    pub w_entity: f32,
+    /// Weight every entity gets regardless of salience (so a minor but real
+    /// entity still counts for something).
+    pub entity_base: f32,
+    /// Extra weight per unit of the entity's document salience.
+    pub entity_salience: f32,
+    /// Multiplier per entity type: person, location, organisation, misc.
+    pub type_weights: [f32; 4],
+    /// Extra weight for each repeated mention of the same entity in one
+    /// sentence (0 = count distinct entities only).
+    pub repeat_weight: f32,
+    /// E and C are divided by `max(words, length_floor) ^ length_exponent`:
+    /// 0 = raw sums (favours long sentences), 1 = pure density (favours
+    /// short ones); in between is what works.
+    pub length_exponent: f32,
+    /// Sentences shorter than this many words are normalised as if they had
+    /// this many, so fragments do not win on density.
+    pub length_floor: f32,
+
+    /// Weight of the position prior `P = 1 / (1 + rank / position_decay)`,
+    /// rank = index among body sentences.
+    pub w_position: f32,
+    /// Body-sentence rank at which the position prior has halved.
+    pub position_decay: f32,
+    /// Bonus for the first sentence of a paragraph (paragraph leads carry
+    /// the paragraph's point).
+    pub w_paragraph_start: f32,
+
+    /// Weight of the title overlap T: share of the title's content stems
+    /// found in the sentence.
+    pub w_title: f32,
+    /// Weight of content-word centrality C: Σ ln(1 + other sentences
+    /// sharing the stem), length-normalised like E. Alone it is the
+    /// fallback when the article has no entity.
+    pub w_centrality: f32,
+
+    /// Sentences with fewer words than this have their relevance scaled by
+    /// `words / min_words` (captions, fragments, "Read more." lines).
+    pub min_words: u32,
+
+    /// λ of the MMR selection (0 = no redundancy penalty).
+    pub redundancy: f32,
+    /// β: share of the penalty that is entity coverage (weight of the
+    /// sentence's entities already in the summary), the rest being the
+    /// highest content-word Jaccard with a picked sentence.
+    pub redundancy_entity_share: f32,
+    /// A candidate whose content-word Jaccard with a picked sentence reaches
+    /// this is a near-duplicate and is never picked.
+    pub duplicate_jaccard: f32,
 }
 
 impl Default for SummaryConfig {
     fn default() -> Self {
         SummaryConfig {
             default_min_sentences: 3,
+            default_max_sentences: 6,
+            default_ratio: 0.2,
+            w_entity: 1.0,
+            entity_base: 0.5,
+            entity_salience: 1.0,
+            type_weights: [1.0, 1.0, 1.0, 0.7],
+            repeat_weight: 0.0,
+            length_exponent: 0.5,
+            length_floor: 8.0,
+            w_position: 1.0,
+            position_decay: 2.0,
+            w_paragraph_start: 0.1,
+            w_title: 0.5,
+            w_centrality: 0.5,
+            min_words: 5,
+            redundancy: 0.3,
+            redundancy_entity_share: 0.5,
+            duplicate_jaccard: 0.7,
         }
     }
 }
@@ -34,9 +151,17 @@ impl Default for SummaryConfig {
 pub struct Chosen {
     /// Index into `Document::sentences`.
     pub sentence: usize,
+    /// Relevance score (before the redundancy penalty), ≥ 0.
     pub score: f32,
-    /// Indices into `Entities::entities` of the entities that earned the score.
+    /// Indices into `Entities::entities` of the entities that earned the
+    /// score (those the sentence mentions), ascending (= by salience).
     pub entities: Vec<usize>,
+}
+
+thread_local! {
+    /// Per-thread reusable buffers: the service calls `summarize` on a fixed
+    /// pool of workers, so after the first article no buffer is allocated.
+    static SCRATCH: RefCell<score::Scratch> = RefCell::new(score::Scratch::default());
 }
 
 /// Choose sentences. `on_chosen` is called for each sentence as soon as it is
@@ -44,29 +169,68 @@ pub struct Chosen {
 /// returned list is in document order.
 pub fn summarize(
     doc: &Document<'_>,
-    _entities: &Entities,
+    entities: &Entities,
     cfg: &SummaryConfig,
     len: &Length,
     on_chosen: &mut dyn FnMut(&Chosen) -> ControlFlow<()>,
 ) -> Vec<Chosen> {
-    let k = len.max_sentences.unwrap_or(cfg.default_min_sentences) as usize;
-    let mut out = Vec::new();
-    for (i, s) in doc.sentences.iter().enumerate() {
-        if out.len() >= k {
-            break;
+    SCRATCH.with(|cell| match cell.try_borrow_mut() {
+        Ok(mut s) => {
+            let out = summarize_with(&mut s, doc, entities, cfg, len, on_chosen);
+            s.trim();
+            out
         }
-        if s.role == Role::Body {
-            let c = Chosen {
-                sentence: i,
-                score: 1.0 / (1.0 + out.len() as f32),
-                entities: Vec::new(),
-            };
-            if on_chosen(&c).is_break() {
-                out.push(c);
-                break;
-            }
-            out.push(c);
-        }
-    }
-    out
+        // Re-entered from inside `on_chosen`: use fresh buffers.
+        Err(_) => summarize_with(
+            &mut score::Scratch::default(),
+            doc,
+            entities,
+            cfg,
+            len,
+            on_chosen,
+        ),
+    })
 }
+
+/// [`summarize`] with caller-owned buffers (benches, batch evaluation).
+pub fn summarize_with(
+    scratch: &mut score::Scratch,
+    doc: &Document<'_>,
+    entities: &Entities,
+    cfg: &SummaryConfig,
+    len: &Length,
+    on_chosen: &mut dyn FnMut(&Chosen) -> ControlFlow<()>,
+) -> Vec<Chosen> {
+    scratch.prepare(doc, entities, cfg);
+    scratch.score(cfg);
+    select::select(scratch, cfg, len, on_chosen)
+}
+
+/// Number of sentences a request asks for, given `n` body sentences: the
+/// tightest of `max_sentences` and `ratio`, else the size-based default;
+/// never more than `n`. (`max_words` is applied during selection.)
+pub fn target_sentences(cfg: &SummaryConfig, len: &Length, n: usize) -> usize {
+    let mut k: Option<usize> = None;
+    let mut tighten = |v: usize| k = Some(k.map_or(v, |k| k.min(v)));
+    if let Some(m) = len.max_sentences.filter(|&m| m > 0) {
+        tighten(usize::try_from(m).unwrap_or(usize::MAX));
+    }
+    if let Some(r) = len.ratio.filter(|r| r.is_finite() && *r > 0.0) {
+        let r = r.min(1.0);
+        tighten(((r * n as f32).round() as usize).max(1));
+    }
+    let k = match k {
+        Some(k) => k,
+        None if len.max_words.is_some_and(|w| w > 0) => n,
+        None => {
+            let lo = cfg.default_min_sentences.max(1) as usize;
+            let hi = (cfg.default_max_sentences as usize).max(lo);
+            let d = (cfg.default_ratio.max(0.0) * n as f32).round();
+            (if d.is_finite() { d as usize } else { lo }).clamp(lo, hi)
+        }
+    };
+    k.min(n)
+}
+
+#[cfg(test)]
+mod tests;

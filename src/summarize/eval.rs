@@ -1,0 +1,450 @@
+//! `nutgraf eval summarize FILE.jsonl...`: ROUGE of the summariser and of
+//! two baselines on reference summaries, and (`--grid`) the coordinate
+//! search that tuned [`SummaryConfig::default`].
+//!
+//! Input lines: `{"id", "lang", "text", "summaries": [..], "title"?}` (the
+//! format of `../shared/data/summarisation/`). For each article the systems
+//! are asked for k sentences, k = the reference length in sentences (counted
+//! with our own sentence splitter; with several references, the rounded mean
+//! of their lengths, as in the SOURCES.md baseline table). Scores are ROUGE-1/2/L
+//! F1 ([`super::rouge`]) averaged over the references, then over articles.
+//!
+//! Systems, side by side:
+//! - `ours`: [`super::summarize`] with the config under test and the NER
+//!   model's entities;
+//! - `ours-no-ner`: the same without entities (what position, title and
+//!   centrality alone give; also the no-entity fallback);
+//! - `lead-k`: the first k body sentences;
+//! - `entity-count`: the k body sentences with the most entity mentions
+//!   (ties to the earlier one) — the ablation of everything but entities.
+
+use super::rouge::{rouge_all, Vocab};
+use super::score::Scratch;
+use super::{summarize_with, Length, SummaryConfig};
+use crate::ner::{self, Entities, NerModel};
+use crate::text::{self, Document, Lang, Role, TextOptions, TokenKind};
+use anyhow::Context;
+use serde::Deserialize;
+use std::io::BufRead;
+use std::ops::ControlFlow;
+use std::path::PathBuf;
+
+/// Arguments of `nutgraf eval summarize`.
+#[derive(clap::Args, Debug, Clone)]
+pub struct EvalArgs {
+    /// jsonl file(s) of articles with reference summaries.
+    #[arg(required = true)]
+    pub files: Vec<PathBuf>,
+    /// NER model giving the entities the summariser scores.
+    #[arg(long, default_value = "models/ner.bin")]
+    pub ner_model: PathBuf,
+    /// Evaluate only the first N articles of each file.
+    #[arg(long)]
+    pub limit: Option<usize>,
+    /// Tune: coordinate search of the config on the given files (objective:
+    /// mean of R1, R2, RL of `ours` averaged over the files); prints the
+    /// best config found.
+    #[arg(long)]
+    pub grid: bool,
+    /// Evaluate without a NER model (no entities at all).
+    #[arg(long)]
+    pub no_ner: bool,
+}
+
+#[derive(Deserialize)]
+struct Row {
+    #[serde(default)]
+    id: String,
+    #[serde(default)]
+    lang: String,
+    text: String,
+    summaries: Vec<String>,
+    #[serde(default)]
+    title: Option<String>,
+}
+
+/// One article, analysed once and reused by every system and config.
+struct Prepared<'a> {
+    doc: Document<'a>,
+    ents: Entities,
+    /// Normalised token ids of every sentence of `doc` (all roles).
+    sent_ids: Vec<Vec<u32>>,
+    /// Token ids of each reference.
+    refs: Vec<Vec<u32>>,
+    /// Sentences to ask for.
+    k: usize,
+}
+
+/// Sentences in a reference summary, counted with our splitter (lines are
+/// sentences too; a piece without any word or number is not a sentence).
+fn count_sentences(text: &str, lang: Option<Lang>) -> usize {
+    let d = text::analyze(
+        text,
+        TextOptions {
+            title: None,
+            lang_hint: lang,
+        },
+    );
+    d.sentences
+        .iter()
+        .filter(|s| {
+            d.sentence_tokens(s)
+                .iter()
+                .any(|t| matches!(t.kind, TokenKind::Word | TokenKind::Number))
+        })
+        .count()
+}
+
+fn read_rows(path: &PathBuf, limit: Option<usize>) -> anyhow::Result<Vec<Row>> {
+    let f = std::fs::File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
+    let mut rows = Vec::new();
+    for (i, line) in std::io::BufReader::new(f).lines().enumerate() {
+        if limit.is_some_and(|l| rows.len() >= l) {
+            break;
+        }
+        let line = line.with_context(|| format!("{}: read error", path.display()))?;
+        if line.trim().is_empty() {
+            continue;
+        }
+        let row: Row = serde_json::from_str(&line)
+            .with_context(|| format!("{} line {}: not an article record", path.display(), i + 1))?;
+        rows.push(row);
+    }
+    Ok(rows)
+}
+
+fn prepare<'a>(rows: &'a [Row], model: Option<&NerModel>) -> Vec<Prepared<'a>> {
+    let mut vocab = Vocab::default();
+    rows.iter()
+        .map(|r| {
+            let lang = Lang::from_hint(&r.lang);
+            let doc = text::analyze(
+                &r.text,
+                TextOptions {
+                    title: r.title.as_deref(),
+                    lang_hint: lang,
+                },
+            );
+            let ents = model.map(|m| ner::extract(&doc, m)).unwrap_or_default();
+            let sent_ids = doc
+                .sentences
+                .iter()
+                .map(|s| vocab.ids(doc.sentence_text(s)))
+                .collect();
+            let refs: Vec<Vec<u32>> = r.summaries.iter().map(|s| vocab.ids(s)).collect();
+            let ks: Vec<usize> = r
+                .summaries
+                .iter()
+                .map(|s| count_sentences(s, lang))
+                .collect();
+            let k = if ks.is_empty() {
+                1
+            } else {
+                ((ks.iter().sum::<usize>() as f64 / ks.len() as f64).round() as usize).max(1)
+            };
+            let _ = &r.id;
+            Prepared {
+                doc,
+                ents,
+                sent_ids,
+                refs,
+                k,
+            }
+        })
+        .collect()
+}
+
+/// Mean R1/R2/RL (×100) of one system over articles.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Scores {
+    pub r: [f64; 3],
+}
+
+impl Scores {
+    /// Mean of R1, R2, RL: the tuning objective.
+    pub fn mean(&self) -> f64 {
+        (self.r[0] + self.r[1] + self.r[2]) / 3.0
+    }
+}
+
+/// Score one selection (document sentence indices, any order) of an article.
+fn score_selection(p: &Prepared<'_>, sel: &mut [usize], cand: &mut Vec<u32>) -> [f64; 3] {
+    sel.sort_unstable();
+    cand.clear();
+    for &i in sel.iter() {
+        if let Some(ids) = p.sent_ids.get(i) {
+            cand.extend_from_slice(ids);
+        }
+    }
+    let mut acc = [0.0f64; 3];
+    for r in &p.refs {
+        let s = rouge_all(cand, r);
+        for (a, v) in acc.iter_mut().zip(s) {
+            *a += v;
+        }
+    }
+    let n = p.refs.len().max(1) as f64;
+    acc.map(|a| a / n)
+}
+
+/// Which system to run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum System {
+    Ours,
+    OursNoNer,
+    Lead,
+    EntityCount,
+}
+
+fn run_system(
+    sys: System,
+    prepared: &[Prepared<'_>],
+    cfg: &SummaryConfig,
+    scratch: &mut Scratch,
+) -> Scores {
+    let empty = Entities::default();
+    let mut total = [0.0f64; 3];
+    let mut sel: Vec<usize> = Vec::new();
+    let mut cand: Vec<u32> = Vec::new();
+    let mut counts: Vec<(usize, usize)> = Vec::new();
+    for p in prepared {
+        sel.clear();
+        match sys {
+            System::Ours | System::OursNoNer => {
+                let ents = if sys == System::Ours { &p.ents } else { &empty };
+                let len = Length {
+                    max_sentences: Some(p.k as u32),
+                    ..Length::default()
+                };
+                let chosen = summarize_with(scratch, &p.doc, ents, cfg, &len, &mut |_| {
+                    ControlFlow::Continue(())
+                });
+                sel.extend(chosen.iter().map(|c| c.sentence));
+            }
+            System::Lead => sel.extend(
+                p.doc
+                    .sentences
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, s)| s.role == Role::Body)
+                    .map(|(i, _)| i)
+                    .take(p.k),
+            ),
+            System::EntityCount => {
+                counts.clear();
+                counts.extend(
+                    p.doc
+                        .sentences
+                        .iter()
+                        .enumerate()
+                        .filter(|(_, s)| s.role == Role::Body)
+                        .map(|(i, _)| (i, 0usize)),
+                );
+                for m in &p.ents.mentions {
+                    if let Ok(j) = counts.binary_search_by_key(&m.sentence, |c| c.0) {
+                        if let Some(c) = counts.get_mut(j) {
+                            c.1 += 1;
+                        }
+                    }
+                }
+                counts.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+                sel.extend(counts.iter().take(p.k).map(|c| c.0));
+            }
+        }
+        let s = score_selection(p, &mut sel, &mut cand);
+        for (t, v) in total.iter_mut().zip(s) {
+            *t += v;
+        }
+    }
+    let n = prepared.len().max(1) as f64;
+    Scores {
+        r: total.map(|t| 100.0 * t / n),
+    }
+}
+
+/// Entry point of `nutgraf eval summarize`.
+pub fn run(args: &EvalArgs) -> anyhow::Result<()> {
+    let model = if args.no_ner {
+        None
+    } else {
+        Some(NerModel::load(&args.ner_model).with_context(|| {
+            format!(
+                "cannot load the NER model {} (train it with `nutgraf train ner`, or pass --no-ner)",
+                args.ner_model.display()
+            )
+        })?)
+    };
+    let mut all_rows = Vec::new();
+    for f in &args.files {
+        all_rows.push(read_rows(f, args.limit)?);
+    }
+    let sets: Vec<Vec<Prepared<'_>>> = all_rows
+        .iter()
+        .map(|rows| prepare(rows, model.as_ref()))
+        .collect();
+    let mut cfg = SummaryConfig::default();
+    if args.grid {
+        cfg = grid(&sets, cfg);
+        println!("best config: {cfg:#?}");
+    }
+    let mut scratch = Scratch::default();
+    for (f, set) in args.files.iter().zip(&sets) {
+        let n = set.len();
+        let mean_k = set.iter().map(|p| p.k as f64).sum::<f64>() / n.max(1) as f64;
+        let refs = set.iter().map(|p| p.refs.len() as f64).sum::<f64>() / n.max(1) as f64;
+        let body = set
+            .iter()
+            .map(|p| {
+                p.doc
+                    .sentences
+                    .iter()
+                    .filter(|s| s.role == Role::Body)
+                    .count() as f64
+            })
+            .sum::<f64>()
+            / n.max(1) as f64;
+        let ents = set
+            .iter()
+            .map(|p| p.ents.entities.len() as f64)
+            .sum::<f64>()
+            / n.max(1) as f64;
+        println!(
+            "\n{}  (n={n}, mean k={mean_k:.2}, refs/article={refs:.1}, body sentences/article={body:.1}, entities/article={ents:.1})",
+            f.display()
+        );
+        println!("{:<14} {:>6} {:>6} {:>6}", "system", "R1", "R2", "RL");
+        for (name, sys) in [
+            ("ours", System::Ours),
+            ("ours-no-ner", System::OursNoNer),
+            ("lead-k", System::Lead),
+            ("entity-count", System::EntityCount),
+        ] {
+            let s = run_system(sys, set, &cfg, &mut scratch);
+            println!(
+                "{:<14} {:>6.1} {:>6.1} {:>6.1}",
+                name, s.r[0], s.r[1], s.r[2]
+            );
+        }
+    }
+    Ok(())
+}
+
+/// Objective of the search: mean over the sets of mean(R1, R2, RL) of `ours`.
+fn objective(sets: &[Vec<Prepared<'_>>], cfg: &SummaryConfig, scratch: &mut Scratch) -> f64 {
+    let mut t = 0.0;
+    for set in sets {
+        t += run_system(System::Ours, set, cfg, scratch).mean();
+    }
+    t / sets.len().max(1) as f64
+}
+
+/// A tunable parameter: name, values to try, setter.
+type Param = (&'static str, &'static [f32], fn(&mut SummaryConfig, f32));
+
+const PARAMS: &[Param] = &[
+    ("w_entity", &[0.0, 0.25, 0.5, 1.0, 1.5, 2.0, 3.0], |c, v| {
+        c.w_entity = v
+    }),
+    ("entity_base", &[0.0, 0.25, 0.5, 1.0, 2.0], |c, v| {
+        c.entity_base = v
+    }),
+    ("entity_salience", &[0.0, 0.5, 1.0, 2.0, 4.0], |c, v| {
+        c.entity_salience = v
+    }),
+    ("type_person", &[0.5, 1.0, 1.5], |c, v| {
+        c.type_weights[0] = v
+    }),
+    ("type_location", &[0.5, 1.0, 1.5], |c, v| {
+        c.type_weights[1] = v
+    }),
+    ("type_organization", &[0.5, 1.0, 1.5], |c, v| {
+        c.type_weights[2] = v
+    }),
+    ("type_misc", &[0.25, 0.5, 1.0, 1.5], |c, v| {
+        c.type_weights[3] = v
+    }),
+    ("repeat_weight", &[0.0, 0.25, 0.5, 1.0], |c, v| {
+        c.repeat_weight = v
+    }),
+    (
+        "length_exponent",
+        &[0.0, 0.25, 0.4, 0.5, 0.6, 0.75, 1.0],
+        |c, v| c.length_exponent = v,
+    ),
+    (
+        "length_floor",
+        &[1.0, 5.0, 8.0, 12.0, 16.0, 24.0],
+        |c, v| c.length_floor = v,
+    ),
+    (
+        "w_position",
+        &[0.0, 0.25, 0.5, 1.0, 1.5, 2.0, 3.0],
+        |c, v| c.w_position = v,
+    ),
+    (
+        "position_decay",
+        &[0.5, 1.0, 2.0, 3.0, 5.0, 8.0, 15.0],
+        |c, v| c.position_decay = v,
+    ),
+    ("w_paragraph_start", &[0.0, 0.05, 0.1, 0.2, 0.4], |c, v| {
+        c.w_paragraph_start = v
+    }),
+    ("w_title", &[0.0, 0.25, 0.5, 1.0, 1.5], |c, v| c.w_title = v),
+    ("w_centrality", &[0.0, 0.25, 0.5, 1.0, 1.5, 2.0], |c, v| {
+        c.w_centrality = v
+    }),
+    ("min_words", &[0.0, 3.0, 5.0, 8.0, 12.0], |c, v| {
+        c.min_words = v as u32
+    }),
+    (
+        "redundancy",
+        &[0.0, 0.1, 0.2, 0.3, 0.5, 0.8, 1.2],
+        |c, v| c.redundancy = v,
+    ),
+    (
+        "redundancy_entity_share",
+        &[0.0, 0.25, 0.5, 0.75, 1.0],
+        |c, v| c.redundancy_entity_share = v,
+    ),
+    ("duplicate_jaccard", &[0.5, 0.6, 0.7, 0.8, 1.01], |c, v| {
+        c.duplicate_jaccard = v
+    }),
+];
+
+/// Coordinate search: for each parameter in turn try its values with the
+/// others fixed, keep the best (a change must gain > 0.02 points, so noise
+/// does not move the config); repeat until a pass changes nothing (at most
+/// three passes). Deterministic: fixed order, strict improvement.
+fn grid(sets: &[Vec<Prepared<'_>>], start: SummaryConfig) -> SummaryConfig {
+    let mut scratch = Scratch::default();
+    let mut best = start;
+    let mut best_v = objective(sets, &best, &mut scratch);
+    println!("start objective {best_v:.3}");
+    for pass in 0..3 {
+        let mut changed = false;
+        for (name, values, set) in PARAMS {
+            for &v in *values {
+                let mut c = best.clone();
+                set(&mut c, v);
+                if c == best {
+                    continue;
+                }
+                let o = objective(sets, &c, &mut scratch);
+                if o > best_v + 0.02 {
+                    println!("pass {pass}: {name} = {v} → {o:.3}");
+                    best_v = o;
+                    best = c;
+                    changed = true;
+                }
+            }
+        }
+        if !changed {
+            break;
+        }
+    }
+    for set in sets {
+        let s = run_system(System::Ours, set, &best, &mut scratch);
+        println!("  set: {:.1} / {:.1} / {:.1}", s.r[0], s.r[1], s.r[2]);
+    }
+    best
+}

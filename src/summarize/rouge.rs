@@ -1,0 +1,220 @@
+//! ROUGE-1/2/L F1, implemented here so every system (ours and the
+//! baselines) is scored by exactly the same code.
+//!
+//! Tokens: maximal runs of Unicode word characters (alphanumeric or `_`,
+//! like Python's `\w+`) after one normalisation for all texts: NFKC,
+//! lowercase (plus ß → ss, as `str.casefold` does), Arabic diacritics and
+//! tatweel removed, hamzated/wasla alef (أ إ آ ٱ) → bare alef ا. The last one
+//! matters: the EASC references were typed without hamza. No stemming, no
+//! stop-word removal (as in the SOURCES.md baseline table).
+//!
+//! Scores: ROUGE-N F1 = harmonic mean of clipped n-gram overlap over
+//! candidate and reference n-gram counts; ROUGE-L F1 from the longest common
+//! subsequence of the two whole token sequences (β = 1).
+
+use std::collections::HashMap;
+use unicode_normalization::UnicodeNormalization;
+
+/// Normalised word tokens of `text` (see the module doc).
+pub fn tokens(text: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut cur = String::new();
+    for c in text.nfkc() {
+        if is_dropped(c) {
+            continue;
+        }
+        let c = match c {
+            '\u{0623}' | '\u{0625}' | '\u{0622}' | '\u{0671}' => '\u{0627}',
+            c => c,
+        };
+        if c.is_alphanumeric() || c == '_' {
+            if c == 'ß' || c == 'ẞ' {
+                cur.push_str("ss");
+            } else if c.is_uppercase() {
+                cur.extend(c.to_lowercase());
+            } else {
+                cur.push(c);
+            }
+        } else if !cur.is_empty() {
+            out.push(std::mem::take(&mut cur));
+        }
+    }
+    if !cur.is_empty() {
+        out.push(cur);
+    }
+    out
+}
+
+/// Arabic diacritics (harakat, tanwin, shadda, sukun, superscript alef,
+/// Quranic marks) and tatweel: dropped without splitting the word.
+fn is_dropped(c: char) -> bool {
+    matches!(c, '\u{064B}'..='\u{065F}' | '\u{0670}' | '\u{0640}' | '\u{06D6}'..='\u{06ED}')
+}
+
+/// Maps token strings to dense ids so n-grams compare as integers.
+#[derive(Default)]
+pub struct Vocab {
+    ids: HashMap<String, u32>,
+}
+
+impl Vocab {
+    /// Ids of the normalised tokens of `text`.
+    pub fn ids(&mut self, text: &str) -> Vec<u32> {
+        tokens(text)
+            .into_iter()
+            .map(|t| {
+                let n = self.ids.len() as u32;
+                *self.ids.entry(t).or_insert(n)
+            })
+            .collect()
+    }
+}
+
+/// Precision, recall and F1 of one comparison.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Prf {
+    pub p: f64,
+    pub r: f64,
+    pub f: f64,
+}
+
+impl Prf {
+    fn new(overlap: usize, cand: usize, reference: usize) -> Prf {
+        let p = if cand == 0 {
+            0.0
+        } else {
+            overlap as f64 / cand as f64
+        };
+        let r = if reference == 0 {
+            0.0
+        } else {
+            overlap as f64 / reference as f64
+        };
+        let f = if p + r == 0.0 {
+            0.0
+        } else {
+            2.0 * p * r / (p + r)
+        };
+        Prf { p, r, f }
+    }
+}
+
+/// Sorted n-gram keys of a token-id sequence (n = 1 or 2).
+fn ngrams(ids: &[u32], n: usize, out: &mut Vec<u64>) {
+    out.clear();
+    match n {
+        1 => out.extend(ids.iter().map(|&a| u64::from(a))),
+        _ => out.extend(
+            ids.windows(2)
+                .map(|w| (u64::from(w[0]) << 32) | u64::from(w[1])),
+        ),
+    }
+    out.sort_unstable();
+}
+
+/// Clipped overlap of two sorted multisets.
+fn overlap(a: &[u64], b: &[u64]) -> usize {
+    let (mut i, mut j, mut n) = (0, 0, 0);
+    while let (Some(x), Some(y)) = (a.get(i), b.get(j)) {
+        match x.cmp(y) {
+            std::cmp::Ordering::Less => i += 1,
+            std::cmp::Ordering::Greater => j += 1,
+            std::cmp::Ordering::Equal => {
+                n += 1;
+                i += 1;
+                j += 1;
+            }
+        }
+    }
+    n
+}
+
+/// ROUGE-N (n = 1 or 2) of a candidate against one reference.
+pub fn rouge_n(cand: &[u32], reference: &[u32], n: usize) -> Prf {
+    let mut a = Vec::new();
+    let mut b = Vec::new();
+    ngrams(cand, n, &mut a);
+    ngrams(reference, n, &mut b);
+    Prf::new(overlap(&a, &b), a.len(), b.len())
+}
+
+/// Length of the longest common subsequence (one DP row, O(n·m) time).
+pub fn lcs(a: &[u32], b: &[u32]) -> usize {
+    let mut row = vec![0u32; b.len() + 1];
+    for &x in a {
+        let mut diag = 0u32;
+        for (j, &y) in b.iter().enumerate() {
+            let up = row[j + 1];
+            row[j + 1] = if x == y { diag + 1 } else { up.max(row[j]) };
+            diag = up;
+        }
+    }
+    row.last().copied().unwrap_or(0) as usize
+}
+
+/// ROUGE-L of a candidate against one reference.
+pub fn rouge_l(cand: &[u32], reference: &[u32]) -> Prf {
+    Prf::new(lcs(cand, reference), cand.len(), reference.len())
+}
+
+/// R1, R2, RL F1 of a candidate against one reference.
+pub fn rouge_all(cand: &[u32], reference: &[u32]) -> [f64; 3] {
+    [
+        rouge_n(cand, reference, 1).f,
+        rouge_n(cand, reference, 2).f,
+        rouge_l(cand, reference).f,
+    ]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ids(v: &mut Vocab, s: &str) -> Vec<u32> {
+        v.ids(s)
+    }
+
+    #[test]
+    fn hand_computed_example() {
+        // cand: the cat sat on the mat   (6 tokens)
+        // ref : the cat was on the mat   (6 tokens)
+        // unigram overlap: the×2, cat, on, mat = 5 → P = R = F = 5/6
+        // bigrams cand: the-cat cat-sat sat-on on-the the-mat
+        //         ref : the-cat cat-was was-on on-the the-mat → 3 common → 3/5
+        // LCS: the cat on the mat = 5 → 5/6
+        let mut v = Vocab::default();
+        let c = ids(&mut v, "The cat sat on the mat.");
+        let r = ids(&mut v, "the cat was on the mat");
+        let [r1, r2, rl] = rouge_all(&c, &r);
+        assert!((r1 - 5.0 / 6.0).abs() < 1e-12);
+        assert!((r2 - 3.0 / 5.0).abs() < 1e-12);
+        assert!((rl - 5.0 / 6.0).abs() < 1e-12);
+    }
+
+    #[test]
+    fn unequal_lengths() {
+        // cand "a b c d" vs ref "a c": R1 P = 2/4, R = 2/2 → F = 2·.5·1/1.5 = 2/3
+        // bigrams: cand a-b b-c c-d, ref a-c → 0; LCS = 2 → 2/3
+        let mut v = Vocab::default();
+        let c = ids(&mut v, "a b c d");
+        let r = ids(&mut v, "a c");
+        let [r1, r2, rl] = rouge_all(&c, &r);
+        assert!((r1 - 2.0 / 3.0).abs() < 1e-12);
+        assert_eq!(r2, 0.0);
+        assert!((rl - 2.0 / 3.0).abs() < 1e-12);
+        assert_eq!(rouge_all(&[], &r), [0.0, 0.0, 0.0]);
+    }
+
+    #[test]
+    fn normalisation() {
+        assert_eq!(
+            tokens("أحمد إلى آخر ٱلحمد مُحَمَّد كـــتاب"),
+            ["احمد", "الى", "اخر", "الحمد", "محمد", "كتاب"]
+        );
+        assert_eq!(
+            tokens("L'État, Straße ﬁn!"),
+            ["l", "état", "strasse", "fin"]
+        );
+        assert_eq!(tokens("$100m (£52m) 2004"), ["100m", "52m", "2004"]);
+    }
+}

@@ -1,0 +1,413 @@
+//! Sentence features and relevance scores.
+//!
+//! Everything lives in flat, reused buffers of [`Scratch`]: stems are
+//! interned to dense ids through an open-addressing table keyed by a 64-bit
+//! hash (generation-stamped, so it is never cleared), each sentence keeps a
+//! range into one flat vector of sorted, distinct content-stem ids and one of
+//! (entity, mentions) pairs. No allocation per sentence or per token.
+
+use super::hash::hash_str;
+use super::stopwords::stop_set;
+use super::SummaryConfig;
+use crate::ner::{Entities, EntityType};
+use crate::text::{tokens::tokenize_with, Document, Role, TokenKind};
+use std::ops::Range;
+
+/// Per-body-sentence features.
+#[derive(Clone, Debug, Default)]
+pub struct SentFeat {
+    /// Index into `Document::sentences`.
+    pub doc_idx: usize,
+    /// Rank among body sentences (0 = first body sentence).
+    pub rank: u32,
+    /// First body sentence of its paragraph.
+    pub para_start: bool,
+    /// Word and number tokens.
+    pub words: u32,
+    /// Range into [`Scratch::stems`]: sorted distinct content-stem ids.
+    pub stems: Range<u32>,
+    /// Range into [`Scratch::ents`]: (entity index, mentions), by entity.
+    pub ents: Range<u32>,
+    /// Σ of the entity weights (distinct entities, repeats per config).
+    pub ent_weight: f32,
+    /// Σ of the distinct entities' weights (for the coverage penalty).
+    pub ent_distinct: f32,
+    /// Relevance score.
+    pub score: f32,
+}
+
+/// Slot of the stem interning table.
+#[derive(Clone, Copy, Default)]
+struct Slot {
+    hash: u64,
+    id: u32,
+    generation: u32,
+}
+
+/// Reusable buffers of one summarisation (see the module doc).
+#[derive(Default)]
+pub struct Scratch {
+    generation: u32,
+    table: Vec<Slot>,
+    mask: usize,
+    /// Per stem id: is a content word.
+    content: Vec<bool>,
+    /// Per stem id: number of body sentences containing it.
+    df: Vec<u32>,
+    /// Body sentences.
+    pub sents: Vec<SentFeat>,
+    /// Flat content-stem ids (see [`SentFeat::stems`]).
+    pub stems: Vec<u32>,
+    /// Flat (entity, mention count) pairs (see [`SentFeat::ents`]).
+    pub ents: Vec<(u32, u32)>,
+    /// Per entity: weight (type × (base + salience)).
+    pub ent_w: Vec<f32>,
+    /// Sorted distinct content-stem ids of the title.
+    title: Vec<u32>,
+    /// Document sentence index → body index (u32::MAX for other roles).
+    sent_map: Vec<u32>,
+    /// (body index, entity) pairs before grouping.
+    pairs: Vec<(u32, u32)>,
+    /// Per body sentence: length-normalised (entity, centrality) sums.
+    raw: Vec<(f32, f32)>,
+    /// Selection state, see [`super::select`].
+    pub(crate) picked: Vec<bool>,
+    pub(crate) dead: Vec<bool>,
+    pub(crate) max_jac: Vec<f32>,
+    pub(crate) covered: Vec<bool>,
+}
+
+/// Table sizes above this are given back after use, so one huge article does
+/// not pin megabytes in every worker thread.
+const KEEP_TABLE: usize = 1 << 15;
+
+impl Scratch {
+    /// Release oversized buffers (called after each use).
+    pub fn trim(&mut self) {
+        if self.table.len() > KEEP_TABLE {
+            *self = Scratch::default();
+        }
+    }
+
+    fn reset_table(&mut self, tokens: usize) {
+        let want = (tokens * 2).next_power_of_two().max(256);
+        if self.table.len() < want {
+            self.table = vec![Slot::default(); want];
+            self.generation = 0;
+        }
+        self.mask = self.table.len() - 1;
+        self.generation = self.generation.wrapping_add(1);
+        if self.generation == 0 {
+            // Wrapped: stale stamps could now look current.
+            self.table.iter_mut().for_each(|s| *s = Slot::default());
+            self.generation = 1;
+        }
+        self.content.clear();
+        self.df.clear();
+    }
+
+    /// Id of a stem hash, inserting it when `insert` (then `is_content` decides
+    /// whether it is a content word). `None`: unknown and not inserted.
+    #[inline]
+    fn intern(&mut self, h: u64, insert: bool, is_content: impl FnOnce() -> bool) -> Option<u32> {
+        let mut i = (h as usize) & self.mask;
+        // The table has at least twice as many slots as tokens: a free slot
+        // always exists, the bound only guards against a logic error.
+        for _ in 0..self.table.len() {
+            let gen = self.generation;
+            let slot = self.table.get_mut(i)?;
+            if slot.generation != gen {
+                if !insert {
+                    return None;
+                }
+                let id = self.content.len() as u32;
+                *slot = Slot {
+                    hash: h,
+                    id,
+                    generation: gen,
+                };
+                self.content.push(is_content());
+                self.df.push(0);
+                return Some(id);
+            }
+            if slot.hash == h {
+                return Some(slot.id);
+            }
+            i = (i + 1) & self.mask;
+        }
+        None
+    }
+
+    /// Build the features of `doc`'s body sentences.
+    pub fn prepare(&mut self, doc: &Document<'_>, entities: &Entities, cfg: &SummaryConfig) {
+        self.sents.clear();
+        self.stems.clear();
+        self.ents.clear();
+        self.title.clear();
+        self.pairs.clear();
+        self.sent_map.clear();
+        self.sent_map.resize(doc.sentences.len(), u32::MAX);
+        self.reset_table(doc.tokens.len());
+        let stops = stop_set();
+
+        let mut last_para = None;
+        for (di, s) in doc.sentences.iter().enumerate() {
+            if s.role != Role::Body {
+                continue;
+            }
+            let bi = self.sents.len() as u32;
+            if let Some(m) = self.sent_map.get_mut(di) {
+                *m = bi;
+            }
+            let start = self.stems.len();
+            let mut words = 0u32;
+            for t in doc.sentence_tokens(s) {
+                let form = match t.kind {
+                    TokenKind::Word => doc.stem(t),
+                    TokenKind::Number => doc.norm(t),
+                    _ => continue,
+                };
+                words += 1;
+                // One-letter stems (clitic debris, initials) are never content.
+                if form.chars().nth(1).is_none() {
+                    continue;
+                }
+                let h = hash_str(form);
+                let is_word = t.kind == TokenKind::Word;
+                let id = self.intern(h, true, || {
+                    !(is_word && (stops.contains(h) || stops.contains(hash_str(doc.norm(t)))))
+                });
+                if let Some(id) = id {
+                    if self.content.get(id as usize).copied().unwrap_or(false) {
+                        self.stems.push(id);
+                    }
+                }
+            }
+            let tail = self.stems.get_mut(start..).unwrap_or(&mut []);
+            tail.sort_unstable();
+            let n = dedup_sorted(tail);
+            self.stems.truncate(start + n);
+            for &id in self.stems.get(start..).unwrap_or(&[]) {
+                if let Some(d) = self.df.get_mut(id as usize) {
+                    *d += 1;
+                }
+            }
+            let para_start = last_para != Some(s.paragraph);
+            last_para = Some(s.paragraph);
+            self.sents.push(SentFeat {
+                doc_idx: di,
+                rank: bi,
+                para_start,
+                words,
+                stems: start as u32..self.stems.len() as u32,
+                ents: 0..0,
+                ent_weight: 0.0,
+                ent_distinct: 0.0,
+                score: 0.0,
+            });
+        }
+
+        self.prepare_title(doc);
+        self.prepare_entities(entities, cfg);
+    }
+
+    /// Content stems of the title: the first `Title` sentence, else the
+    /// caller's separate title. Only stems that occur in the body matter.
+    fn prepare_title(&mut self, doc: &Document<'_>) {
+        if let Some(ts) = doc.sentences.iter().find(|s| s.role == Role::Title) {
+            for t in doc.sentence_tokens(ts) {
+                let form = match t.kind {
+                    TokenKind::Word => doc.stem(t),
+                    TokenKind::Number => doc.norm(t),
+                    _ => continue,
+                };
+                self.push_title_form(form);
+            }
+        } else if let Some(title) = doc.extra_title {
+            let (toks, buf) = tokenize_with(title, doc.lang);
+            for t in &toks {
+                let r = match t.kind {
+                    TokenKind::Word => &t.stem,
+                    TokenKind::Number => &t.norm,
+                    _ => continue,
+                };
+                let form = buf.get(r.start as usize..r.end as usize).unwrap_or("");
+                self.push_title_form(form);
+            }
+        }
+        self.title.sort_unstable();
+        let n = dedup_sorted(&mut self.title);
+        self.title.truncate(n);
+    }
+
+    fn push_title_form(&mut self, form: &str) {
+        if form.chars().nth(1).is_none() {
+            return;
+        }
+        if let Some(id) = self.intern(hash_str(form), false, || false) {
+            if self.content.get(id as usize).copied().unwrap_or(false) {
+                self.title.push(id);
+            }
+        }
+    }
+
+    fn prepare_entities(&mut self, entities: &Entities, cfg: &SummaryConfig) {
+        self.ent_w.clear();
+        self.ent_w.extend(entities.entities.iter().map(|e| {
+            let tw = match e.etype {
+                EntityType::Person => cfg.type_weights[0],
+                EntityType::Location => cfg.type_weights[1],
+                EntityType::Organization => cfg.type_weights[2],
+                EntityType::Misc => cfg.type_weights[3],
+            };
+            let sal = if e.salience.is_finite() {
+                e.salience.clamp(0.0, 1.0)
+            } else {
+                0.0
+            };
+            (tw * (cfg.entity_base + cfg.entity_salience * sal)).max(0.0)
+        }));
+        for m in &entities.mentions {
+            let Some(&bi) = self.sent_map.get(m.sentence) else {
+                continue;
+            };
+            if bi == u32::MAX || m.entity >= self.ent_w.len() {
+                continue;
+            }
+            self.pairs.push((bi, m.entity as u32));
+        }
+        // Mentions come in document order, but do not rely on it.
+        self.pairs.sort_unstable();
+        let mut i = 0;
+        while i < self.pairs.len() {
+            let (bi, _) = self.pairs[i];
+            let start = self.ents.len();
+            let mut w = 0.0f32;
+            let mut wd = 0.0f32;
+            while i < self.pairs.len() && self.pairs[i].0 == bi {
+                let e = self.pairs[i].1;
+                let mut c = 0u32;
+                while i < self.pairs.len() && self.pairs[i] == (bi, e) {
+                    c += 1;
+                    i += 1;
+                }
+                let ew = self.ent_w.get(e as usize).copied().unwrap_or(0.0);
+                w += ew * (1.0 + cfg.repeat_weight * (c - 1) as f32);
+                wd += ew;
+                self.ents.push((e, c));
+            }
+            if let Some(s) = self.sents.get_mut(bi as usize) {
+                s.ents = start as u32..self.ents.len() as u32;
+                s.ent_weight = w;
+                s.ent_distinct = wd;
+            }
+        }
+    }
+
+    /// Content-stem ids of a body sentence.
+    #[inline]
+    pub fn stems_of(&self, s: &SentFeat) -> &[u32] {
+        self.stems
+            .get(s.stems.start as usize..s.stems.end as usize)
+            .unwrap_or(&[])
+    }
+
+    /// (entity, mentions) of a body sentence.
+    #[inline]
+    pub fn ents_of(&self, s: &SentFeat) -> &[(u32, u32)] {
+        self.ents
+            .get(s.ents.start as usize..s.ents.end as usize)
+            .unwrap_or(&[])
+    }
+
+    /// Compute every body sentence's relevance score.
+    pub fn score(&mut self, cfg: &SummaryConfig) {
+        // Pass 1: raw entity and centrality sums, length-normalised.
+        let mut max_e = 0.0f32;
+        let mut max_c = 0.0f32;
+        self.raw.clear();
+        for s in &self.sents {
+            let norm = (s.words as f32).max(cfg.length_floor).max(1.0);
+            let norm = norm.powf(cfg.length_exponent);
+            let e = s.ent_weight / norm;
+            let mut c = 0.0f32;
+            for &id in self.stems_of(s) {
+                let df = self.df.get(id as usize).copied().unwrap_or(1);
+                c += (df.saturating_sub(1) as f32).ln_1p();
+            }
+            let c = c / norm;
+            max_e = max_e.max(e);
+            max_c = max_c.max(c);
+            self.raw.push((e, c));
+        }
+        let title_n = self.title.len() as f32;
+        for i in 0..self.sents.len() {
+            let (e, c) = self.raw.get(i).copied().unwrap_or((0.0, 0.0));
+            let Some(s) = self.sents.get(i) else { break };
+            let e = if max_e > 0.0 { e / max_e } else { 0.0 };
+            let c = if max_c > 0.0 { c / max_c } else { 0.0 };
+            let p = 1.0 / (1.0 + s.rank as f32 / cfg.position_decay.max(1e-3));
+            let t = if title_n > 0.0 {
+                intersect_count(self.stems_of(s), &self.title) as f32 / title_n
+            } else {
+                0.0
+            };
+            let ps = if s.para_start { 1.0 } else { 0.0 };
+            let mut v = cfg.w_entity * e
+                + cfg.w_position * p
+                + cfg.w_paragraph_start * ps
+                + cfg.w_title * t
+                + cfg.w_centrality * c;
+            if cfg.min_words > 0 && s.words < cfg.min_words {
+                v *= s.words as f32 / cfg.min_words as f32;
+            }
+            let v = if v.is_finite() { v.max(0.0) } else { 0.0 };
+            if let Some(s) = self.sents.get_mut(i) {
+                s.score = v;
+            }
+        }
+    }
+}
+
+/// Remove consecutive duplicates of a sorted slice in place; returns the
+/// number of distinct values kept at the front.
+fn dedup_sorted(v: &mut [u32]) -> usize {
+    let mut w = 0usize;
+    for r in 0..v.len() {
+        if w == 0 || v[r] != v[w - 1] {
+            v[w] = v[r];
+            w += 1;
+        }
+    }
+    w
+}
+
+/// Size of the intersection of two sorted distinct slices.
+#[inline]
+pub fn intersect_count(a: &[u32], b: &[u32]) -> usize {
+    let (mut i, mut j, mut n) = (0, 0, 0);
+    while let (Some(x), Some(y)) = (a.get(i), b.get(j)) {
+        match x.cmp(y) {
+            std::cmp::Ordering::Less => i += 1,
+            std::cmp::Ordering::Greater => j += 1,
+            std::cmp::Ordering::Equal => {
+                n += 1;
+                i += 1;
+                j += 1;
+            }
+        }
+    }
+    n
+}
+
+/// Jaccard similarity of two sorted distinct slices (0 when both empty).
+#[inline]
+pub fn jaccard(a: &[u32], b: &[u32]) -> f32 {
+    let inter = intersect_count(a, b);
+    let union = a.len() + b.len() - inter;
+    if union == 0 {
+        0.0
+    } else {
+        inter as f32 / union as f32
+    }
+}

@@ -1,0 +1,131 @@
+//! Greedy MMR selection over the scored body sentences.
+//!
+//! At each step the candidate maximising
+//! `relevance − λ·(β·entity_redundancy + (1−β)·word_redundancy)` is picked,
+//! where entity redundancy is the share of the candidate's entity weight
+//! already covered by the picked sentences and word redundancy its highest
+//! content-word Jaccard with a picked sentence (updated incrementally against
+//! the last pick only, so a step costs O(sentences × stems)). Ties go to the
+//! earlier sentence.
+
+use super::score::{jaccard, Scratch};
+use super::{target_sentences, Chosen, Length, SummaryConfig};
+use std::ops::ControlFlow;
+
+/// Pick sentences (see the module doc); returns them in document order.
+pub fn select(
+    sc: &mut Scratch,
+    cfg: &SummaryConfig,
+    len: &Length,
+    on_chosen: &mut dyn FnMut(&Chosen) -> ControlFlow<()>,
+) -> Vec<Chosen> {
+    let n = sc.sents.len();
+    let k = target_sentences(cfg, len, n);
+    let max_words = len.max_words.filter(|&w| w > 0).map(u64::from);
+    let mut out: Vec<Chosen> = Vec::with_capacity(k.min(64));
+    if k == 0 {
+        return out;
+    }
+    sc.picked.clear();
+    sc.picked.resize(n, false);
+    sc.dead.clear();
+    sc.dead.resize(n, false);
+    sc.max_jac.clear();
+    sc.max_jac.resize(n, 0.0);
+    sc.covered.clear();
+    sc.covered.resize(sc.ent_w.len(), false);
+    let lambda = cfg.redundancy.max(0.0);
+    let beta = cfg.redundancy_entity_share.clamp(0.0, 1.0);
+    let mut words_used = 0u64;
+
+    while out.len() < k {
+        // Best live candidate.
+        let mut best: Option<(usize, f32)> = None;
+        for i in 0..n {
+            if sc.picked.get(i).copied().unwrap_or(true) || sc.dead.get(i).copied().unwrap_or(true)
+            {
+                continue;
+            }
+            let Some(s) = sc.sents.get(i) else { break };
+            let mut v = s.score;
+            if lambda > 0.0 && !out.is_empty() {
+                let ent_red = if s.ent_distinct > 0.0 {
+                    let mut cov = 0.0f32;
+                    for &(e, _) in sc.ents_of(s) {
+                        if sc.covered.get(e as usize).copied().unwrap_or(false) {
+                            cov += sc.ent_w.get(e as usize).copied().unwrap_or(0.0);
+                        }
+                    }
+                    cov / s.ent_distinct
+                } else {
+                    0.0
+                };
+                let word_red = sc.max_jac.get(i).copied().unwrap_or(0.0);
+                v -= lambda * (beta * ent_red + (1.0 - beta) * word_red);
+            }
+            if best.is_none_or(|(_, b)| v > b) {
+                best = Some((i, v));
+            }
+        }
+        let Some((bi, _)) = best else { break };
+        let Some(s) = sc.sents.get(bi) else { break };
+        // Word budget: the first pick is always kept; later ones must fit.
+        if let Some(mw) = max_words {
+            if !out.is_empty() && words_used + u64::from(s.words) > mw {
+                if let Some(d) = sc.dead.get_mut(bi) {
+                    *d = true;
+                }
+                continue;
+            }
+        }
+        words_used += u64::from(s.words);
+        let mut ents: Vec<usize> = sc.ents_of(s).iter().map(|&(e, _)| e as usize).collect();
+        ents.sort_unstable();
+        let chosen = Chosen {
+            sentence: s.doc_idx,
+            score: s.score,
+            entities: ents,
+        };
+        let picked_stems = s.stems.clone();
+        for j in s.ents.start as usize..s.ents.end as usize {
+            if let Some(&(e, _)) = sc.ents.get(j) {
+                if let Some(c) = sc.covered.get_mut(e as usize) {
+                    *c = true;
+                }
+            }
+        }
+        if let Some(p) = sc.picked.get_mut(bi) {
+            *p = true;
+        }
+        // Update word redundancy of the remaining candidates against this pick.
+        for i in 0..n {
+            if sc.picked.get(i).copied().unwrap_or(true) || sc.dead.get(i).copied().unwrap_or(true)
+            {
+                continue;
+            }
+            let Some(o) = sc.sents.get(i) else { break };
+            let a = sc
+                .stems
+                .get(picked_stems.start as usize..picked_stems.end as usize)
+                .unwrap_or(&[]);
+            let j = jaccard(a, sc.stems_of(o));
+            if let Some(m) = sc.max_jac.get_mut(i) {
+                if j > *m {
+                    *m = j;
+                }
+            }
+            if j >= cfg.duplicate_jaccard {
+                if let Some(d) = sc.dead.get_mut(i) {
+                    *d = true;
+                }
+            }
+        }
+        let flow = on_chosen(&chosen);
+        out.push(chosen);
+        if flow.is_break() {
+            break;
+        }
+    }
+    out.sort_by_key(|c| c.sentence);
+    out
+}

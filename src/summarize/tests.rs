@@ -1,0 +1,567 @@
+//! Unit tests of the summariser on our own short articles (ar, fr, en),
+//! with hand-built documents and entities so they depend neither on the
+//! text pipeline's segmentation nor on the NER model.
+
+use super::*;
+use crate::ner::{DocEntity, Entities, EntityType, Mention};
+use crate::text::{Lang, Role, Sentence, Span, Token, TokenKind};
+
+/// Text of a test article: (role, paragraph, sentence) joined by newlines.
+fn join(parts: &[(Role, u32, &str)]) -> String {
+    parts.iter().map(|p| p.2).collect::<Vec<_>>().join("\n")
+}
+
+/// Hand-built document: one sentence per part; tokens are letter/digit runs
+/// (norm = stem = lowercase) and single punctuation characters.
+fn build<'a>(text: &'a str, parts: &[(Role, u32, &str)], lang: Lang) -> Document<'a> {
+    let mut sentences = Vec::new();
+    let mut tokens = Vec::new();
+    let mut norm_buf = String::new();
+    let mut byte = 0usize;
+    let mut cp = 0u32;
+    for (role, para, s) in parts {
+        let t0 = tokens.len();
+        let mut cur: Option<(usize, u32, String, bool)> = None;
+        let mut b = byte;
+        let mut c = cp;
+        let flush = |cur: &mut Option<(usize, u32, String, bool)>,
+                     b: usize,
+                     c: u32,
+                     tokens: &mut Vec<Token>,
+                     norm_buf: &mut String| {
+            if let Some((sb, sc, w, digits)) = cur.take() {
+                let n0 = norm_buf.len() as u32;
+                norm_buf.push_str(&w.to_lowercase());
+                let n1 = norm_buf.len() as u32;
+                tokens.push(Token {
+                    span: Span {
+                        start: sb,
+                        end: b,
+                        cstart: sc,
+                        cend: c,
+                    },
+                    kind: if digits {
+                        TokenKind::Number
+                    } else {
+                        TokenKind::Word
+                    },
+                    norm: n0..n1,
+                    stem: n0..n1,
+                    proclitic_chars: 0,
+                });
+            }
+        };
+        for ch in s.chars() {
+            if ch.is_alphanumeric() {
+                match cur.as_mut() {
+                    Some(w) => {
+                        w.2.push(ch);
+                        w.3 &= ch.is_numeric();
+                    }
+                    None => cur = Some((b, c, ch.to_string(), ch.is_numeric())),
+                }
+            } else {
+                flush(&mut cur, b, c, &mut tokens, &mut norm_buf);
+                if !ch.is_whitespace() {
+                    let n0 = norm_buf.len() as u32;
+                    norm_buf.push(ch);
+                    let n1 = norm_buf.len() as u32;
+                    tokens.push(Token {
+                        span: Span {
+                            start: b,
+                            end: b + ch.len_utf8(),
+                            cstart: c,
+                            cend: c + 1,
+                        },
+                        kind: TokenKind::Punct,
+                        norm: n0..n1,
+                        stem: n0..n1,
+                        proclitic_chars: 0,
+                    });
+                }
+            }
+            b += ch.len_utf8();
+            c += 1;
+        }
+        flush(&mut cur, b, c, &mut tokens, &mut norm_buf);
+        sentences.push(Sentence {
+            span: Span {
+                start: byte,
+                end: b,
+                cstart: cp,
+                cend: c,
+            },
+            role: *role,
+            tokens: t0..tokens.len(),
+            paragraph: *para,
+        });
+        byte = b + 1;
+        cp = c + 1;
+    }
+    Document {
+        text,
+        extra_title: None,
+        lang,
+        lang_confidence: 1.0,
+        lang_from_hint: true,
+        sentences,
+        tokens,
+        norm_buf,
+    }
+}
+
+/// Entities by surface form: every occurrence (as a token sequence) of each
+/// surface in a non-boilerplate sentence is a mention. Entities keep the
+/// given order (= salience order).
+fn ents(doc: &Document<'_>, list: &[(&str, EntityType, f32)]) -> Entities {
+    let mut mentions: Vec<Mention> = Vec::new();
+    for (ei, (surface, et, _)) in list.iter().enumerate() {
+        let words: Vec<String> = surface.split(' ').map(|w| w.to_lowercase()).collect();
+        for (si, s) in doc.sentences.iter().enumerate() {
+            if s.role == Role::Boilerplate {
+                continue;
+            }
+            let toks = doc.sentence_tokens(s);
+            for start in 0..toks.len() {
+                let ok = words
+                    .iter()
+                    .enumerate()
+                    .all(|(j, w)| toks.get(start + j).is_some_and(|t| doc.norm(t) == w));
+                if ok {
+                    let a = &toks[start];
+                    let b = &toks[start + words.len() - 1];
+                    mentions.push(Mention {
+                        span: Span {
+                            start: a.span.start,
+                            end: b.span.end,
+                            cstart: a.span.cstart,
+                            cend: b.span.cend,
+                        },
+                        sentence: si,
+                        tokens: s.tokens.start + start..s.tokens.start + start + words.len(),
+                        etype: *et,
+                        entity: ei,
+                    });
+                }
+            }
+        }
+    }
+    mentions.sort_by_key(|m| (m.span.start, m.entity));
+    let mut entities: Vec<DocEntity> = list
+        .iter()
+        .map(|(s, et, sal)| DocEntity {
+            text: s.to_string(),
+            etype: *et,
+            salience: *sal,
+            mentions: Vec::new(),
+        })
+        .collect();
+    for (mi, m) in mentions.iter().enumerate() {
+        entities[m.entity].mentions.push(mi);
+    }
+    Entities { mentions, entities }
+}
+
+fn run(doc: &Document<'_>, e: &Entities, len: Length) -> Vec<Chosen> {
+    summarize(doc, e, &SummaryConfig::default(), &len, &mut |_| {
+        ControlFlow::Continue(())
+    })
+}
+
+fn sents(len: u32) -> Length {
+    Length {
+        max_sentences: Some(len),
+        ..Length::default()
+    }
+}
+
+fn idx(c: &[Chosen]) -> Vec<usize> {
+    c.iter().map(|c| c.sentence).collect()
+}
+
+const B: Role = Role::Body;
+
+const EN: &[(Role, u32, &str)] = &[
+    (Role::Title, 0, "Port strike ends after talks in Casablanca"),
+    (Role::Byline, 1, "By Sarah Collins, Reuters, 12 March"),
+    (B, 2, "Dock workers at the Casablanca port returned to work on Monday after Transport Minister Karim Bennani and the Dockers Union signed a wage deal."),
+    (B, 2, "The strike had lasted nine days and left dozens of ships waiting offshore."),
+    (B, 3, "Traders said it was a difficult week and that prices went up a little everywhere."),
+    (B, 3, "Many people waited for news and hoped that the situation would be resolved soon."),
+    (Role::Heading, 4, "What the deal says"),
+    (B, 5, "Under the deal, Marsa Maroc will raise wages by eight percent, Bennani told Reuters in Rabat."),
+    (B, 5, "It was not clear how long the calm would last, some observers noted with caution."),
+    (B, 6, "The World Bank and the International Monetary Fund had warned that the strike threatened exports to Spain and France."),
+    (B, 6, "Work resumed slowly and the first ships were unloaded in the evening."),
+    (Role::Boilerplate, 7, "Read more: Casablanca port news, Karim Bennani, Marsa Maroc, World Bank, Reuters"),
+];
+
+fn en_doc_ents(text: &str) -> (Document<'_>, Vec<(&'static str, EntityType, f32)>) {
+    let d = build(text, EN, Lang::En);
+    let list = vec![
+        ("Casablanca", EntityType::Location, 0.9),
+        ("Karim Bennani", EntityType::Person, 0.8),
+        ("Bennani", EntityType::Person, 0.5),
+        ("Marsa Maroc", EntityType::Organization, 0.6),
+        ("Dockers Union", EntityType::Organization, 0.5),
+        ("World Bank", EntityType::Organization, 0.4),
+        ("International Monetary Fund", EntityType::Organization, 0.4),
+        ("Reuters", EntityType::Organization, 0.3),
+        ("Rabat", EntityType::Location, 0.3),
+        ("Spain", EntityType::Location, 0.2),
+        ("France", EntityType::Location, 0.2),
+        ("Sarah Collins", EntityType::Person, 0.2),
+    ];
+    (d, list)
+}
+
+#[test]
+fn english_entity_rich_sentences_are_chosen() {
+    let text = join(EN);
+    let (d, list) = en_doc_ents(&text);
+    let e = ents(&d, &list);
+    let c = run(&d, &e, sents(3));
+    assert_eq!(idx(&c), vec![2, 7, 9], "{c:#?}");
+    // The entities that earned the score are reported.
+    let first = &c[0];
+    let names: Vec<&str> = first
+        .entities
+        .iter()
+        .map(|&i| e.entities[i].text.as_str())
+        .collect();
+    assert!(names.contains(&"Casablanca") && names.contains(&"Karim Bennani"));
+    assert!(c.iter().all(|c| c.score.is_finite() && c.score > 0.0));
+}
+
+#[test]
+fn titles_bylines_headings_boilerplate_never_chosen() {
+    let text = join(EN);
+    let (d, list) = en_doc_ents(&text);
+    let e = ents(&d, &list);
+    let all = run(&d, &e, sents(u32::MAX));
+    let body: Vec<usize> = EN
+        .iter()
+        .enumerate()
+        .filter(|(_, p)| p.0 == B)
+        .map(|(i, _)| i)
+        .collect();
+    assert_eq!(idx(&all), body);
+    for l in [sents(1), sents(4), Length::default()] {
+        for c in run(&d, &e, l) {
+            assert_eq!(d.sentences[c.sentence].role, Role::Body);
+        }
+    }
+}
+
+const FR: &[(Role, u32, &str)] = &[
+    (Role::Title, 0, "Le Maroc et la France signent un accord sur l'eau"),
+    (B, 1, "Le ministre marocain de l'Équipement, Nizar Baraka, et son homologue français ont signé mardi à Rabat un accord de coopération sur la gestion de l'eau."),
+    (B, 1, "Il s'agit d'une étape importante, a-t-on souligné de part et d'autre."),
+    (B, 2, "La sécheresse frappe le pays depuis plusieurs années et les barrages sont à un niveau très bas."),
+    (B, 2, "L'Agence française de développement financera trois usines de dessalement près d'Agadir et de Dakhla."),
+    (B, 3, "Les discussions ont duré toute la journée dans une ambiance jugée cordiale."),
+    (B, 3, "Selon Nizar Baraka, les travaux commenceront à Agadir avant la fin de l'année."),
+];
+
+#[test]
+fn french_entity_rich_sentences_are_chosen() {
+    let text = join(FR);
+    let d = build(&text, FR, Lang::Fr);
+    let e = ents(
+        &d,
+        &[
+            ("Nizar Baraka", EntityType::Person, 0.9),
+            ("Agadir", EntityType::Location, 0.7),
+            ("Rabat", EntityType::Location, 0.5),
+            (
+                "Agence française de développement",
+                EntityType::Organization,
+                0.5,
+            ),
+            ("Dakhla", EntityType::Location, 0.4),
+        ],
+    );
+    let c = run(&d, &e, sents(3));
+    assert_eq!(idx(&c), vec![1, 4, 6], "{c:#?}");
+}
+
+const AR: &[(Role, u32, &str)] = &[
+    (Role::Title, 0, "حموشي يستقبل وفدا أمنيا إسبانيا في الرباط"),
+    (Role::Byline, 1, "الرباط - محمد العلوي"),
+    (B, 2, "استقبل المدير العام للأمن الوطني عبد اللطيف حموشي يوم الاثنين في الرباط وفدا من الشرطة الإسبانية برئاسة فرانسيسكو باردو."),
+    (B, 2, "وجرى اللقاء في أجواء ودية وتم خلاله تبادل وجهات النظر حول عدد من القضايا."),
+    (B, 3, "وأكد الطرفان أهمية مواصلة العمل المشترك في المستقبل القريب بشكل منتظم."),
+    (B, 3, "وتناولت المباحثات التعاون بين المديرية العامة للأمن الوطني والشرطة الإسبانية في مكافحة الإرهاب بمدينة طنجة ومدريد."),
+    (Role::Heading, 4, "تعاون متواصل"),
+    (B, 5, "ويأتي هذا اللقاء بعد زيارة قام بها حموشي إلى مدريد في شهر مارس الماضي."),
+    (B, 5, "ومن المنتظر أن تستمر هذه اللقاءات خلال الأشهر المقبلة حسب ما أفادت به مصادر."),
+    (Role::Boilerplate, 6, "اقرأ أيضا: حموشي الرباط مدريد"),
+];
+
+#[test]
+fn arabic_entity_rich_sentences_are_chosen() {
+    let text = join(AR);
+    let d = build(&text, AR, Lang::Ar);
+    let e = ents(
+        &d,
+        &[
+            ("عبد اللطيف حموشي", EntityType::Person, 0.9),
+            ("حموشي", EntityType::Person, 0.6),
+            ("الرباط", EntityType::Location, 0.6),
+            ("المديرية العامة للأمن الوطني", EntityType::Organization, 0.5),
+            ("مدريد", EntityType::Location, 0.5),
+            ("فرانسيسكو باردو", EntityType::Person, 0.4),
+            ("طنجة", EntityType::Location, 0.3),
+        ],
+    );
+    let c = run(&d, &e, sents(3));
+    assert_eq!(idx(&c), vec![2, 5, 7], "{c:#?}");
+    for c in run(&d, &e, sents(100)) {
+        assert_eq!(d.sentences[c.sentence].role, Role::Body);
+    }
+}
+
+#[test]
+fn redundancy_penalty_skips_near_duplicates() {
+    let parts: &[(Role, u32, &str)] = &[
+        (B, 0, "President Emmanuel Macron met Chancellor Olaf Scholz in Berlin on Tuesday to discuss the European budget."),
+        (B, 0, "On Tuesday President Emmanuel Macron met Chancellor Olaf Scholz in Berlin to discuss the European budget."),
+        (B, 1, "The two leaders also talked about energy prices and the war in Ukraine with NATO officials."),
+        (B, 1, "Farmers protested outside the building for several hours."),
+        (B, 2, "A joint statement is expected next week."),
+    ];
+    let text = join(parts);
+    let d = build(&text, parts, Lang::En);
+    let e = ents(
+        &d,
+        &[
+            ("Emmanuel Macron", EntityType::Person, 0.9),
+            ("Olaf Scholz", EntityType::Person, 0.9),
+            ("Berlin", EntityType::Location, 0.6),
+            ("Ukraine", EntityType::Location, 0.4),
+            ("NATO", EntityType::Organization, 0.4),
+        ],
+    );
+    let c = run(&d, &e, sents(2));
+    assert_eq!(idx(&c), vec![0, 2], "{c:#?}");
+    // Without any penalty the duplicate would have taken the second slot.
+    let cfg = SummaryConfig {
+        redundancy: 0.0,
+        duplicate_jaccard: 2.0,
+        ..SummaryConfig::default()
+    };
+    let c = summarize(&d, &e, &cfg, &sents(2), &mut |_| ControlFlow::Continue(()));
+    assert_eq!(idx(&c), vec![0, 1]);
+}
+
+#[test]
+fn more_sentences_than_the_article_returns_all_body_sentences() {
+    let text = join(FR);
+    let d = build(&text, FR, Lang::Fr);
+    let e = Entities::default();
+    for m in [7, 50, u32::MAX] {
+        assert_eq!(idx(&run(&d, &e, sents(m))), vec![1, 2, 3, 4, 5, 6]);
+    }
+    let r = Length {
+        ratio: Some(1.0),
+        ..Length::default()
+    };
+    assert_eq!(run(&d, &e, r).len(), 6);
+}
+
+#[test]
+fn one_sentence_article() {
+    for (parts, lang) in [
+        (
+            &[(
+                B,
+                0,
+                "Le Wydad de Casablanca a remporté la Coupe du Trône samedi.",
+            )][..],
+            Lang::Fr,
+        ),
+        (
+            &[(B, 0, "فاز الوداد البيضاوي بكأس العرش يوم السبت.")][..],
+            Lang::Ar,
+        ),
+        (&[(B, 0, "Wydad won the Throne Cup.")][..], Lang::En),
+    ] {
+        let text = join(parts);
+        let d = build(&text, parts, lang);
+        let e = Entities::default();
+        for l in [
+            Length::default(),
+            sents(1),
+            sents(5),
+            Length {
+                max_words: Some(1),
+                ..Length::default()
+            },
+        ] {
+            assert_eq!(idx(&run(&d, &e, l)), vec![0]);
+        }
+    }
+}
+
+#[test]
+fn no_entities_still_summarised() {
+    let text = join(EN);
+    let d = build(&text, EN, Lang::En);
+    let e = Entities::default();
+    let c = run(&d, &e, Length::default());
+    // 7 body sentences → the default minimum of 3.
+    assert_eq!(c.len(), 3, "{c:#?}");
+    assert!(c.iter().all(|c| c.entities.is_empty() && c.score > 0.0));
+    // The lead (position prior, title overlap) is kept.
+    assert_eq!(c[0].sentence, 2);
+}
+
+#[test]
+fn empty_and_bodyless_documents() {
+    let text = String::new();
+    let d = build(&text, &[], Lang::En);
+    assert!(run(&d, &Entities::default(), Length::default()).is_empty());
+    let parts: &[(Role, u32, &str)] = &[
+        (Role::Title, 0, "Only a title"),
+        (Role::Boilerplate, 1, "Share"),
+    ];
+    let text = join(parts);
+    let d = build(&text, parts, Lang::En);
+    assert!(run(&d, &Entities::default(), sents(3)).is_empty());
+}
+
+#[test]
+fn max_words_and_ratio_bounds() {
+    let text = join(EN);
+    let (d, list) = en_doc_ents(&text);
+    let e = ents(&d, &list);
+    let words = |c: &Chosen| {
+        d.sentence_tokens(&d.sentences[c.sentence])
+            .iter()
+            .filter(|t| matches!(t.kind, TokenKind::Word | TokenKind::Number))
+            .count()
+    };
+    for mw in [1u32, 10, 30, 45, 60, 1000] {
+        let c = run(
+            &d,
+            &e,
+            Length {
+                max_words: Some(mw),
+                ..Length::default()
+            },
+        );
+        assert!(!c.is_empty());
+        let total: usize = c.iter().map(words).sum();
+        assert!(c.len() == 1 || total <= mw as usize, "{mw}: {total}");
+    }
+    // Tightest wins: 7 body sentences, ratio 0.5 → 4 (rounded), max 2 → 2.
+    let r = |ratio, ms| Length {
+        ratio: Some(ratio),
+        max_sentences: ms,
+        max_words: None,
+    };
+    assert_eq!(run(&d, &e, r(0.5, None)).len(), 4);
+    assert_eq!(run(&d, &e, r(0.5, Some(2))).len(), 2);
+    assert_eq!(run(&d, &e, r(0.01, Some(5))).len(), 1);
+    // Invalid ratios are ignored rather than trusted.
+    assert_eq!(run(&d, &e, r(f32::NAN, Some(2))).len(), 2);
+    assert_eq!(run(&d, &e, r(-1.0, None)).len(), 3);
+}
+
+#[test]
+fn break_stops_early_and_order_is_selection_order() {
+    let text = join(EN);
+    let (d, list) = en_doc_ents(&text);
+    let e = ents(&d, &list);
+    let mut seen = Vec::new();
+    let c = summarize(&d, &e, &SummaryConfig::default(), &sents(5), &mut |c| {
+        seen.push(c.sentence);
+        if seen.len() == 2 {
+            ControlFlow::Break(())
+        } else {
+            ControlFlow::Continue(())
+        }
+    });
+    assert_eq!(seen.len(), 2);
+    assert_eq!(c.len(), 2);
+    let mut sorted = seen.clone();
+    sorted.sort_unstable();
+    assert_eq!(idx(&c), sorted);
+    // Selection order: the best (lead) first.
+    assert_eq!(seen[0], 2);
+}
+
+#[test]
+fn deterministic_and_reentrant() {
+    let text = join(AR);
+    let d = build(&text, AR, Lang::Ar);
+    let e = ents(
+        &d,
+        &[
+            ("حموشي", EntityType::Person, 0.9),
+            ("الرباط", EntityType::Location, 0.5),
+        ],
+    );
+    let a = run(&d, &e, sents(4));
+    for _ in 0..3 {
+        assert_eq!(run(&d, &e, sents(4)), a);
+    }
+    let mut fresh = score::Scratch::default();
+    let b = summarize_with(
+        &mut fresh,
+        &d,
+        &e,
+        &SummaryConfig::default(),
+        &sents(4),
+        &mut |_| ControlFlow::Continue(()),
+    );
+    assert_eq!(a, b);
+    // Calling the summariser from the callback (same thread) must not panic.
+    let mut inner = Vec::new();
+    let c = summarize(&d, &e, &SummaryConfig::default(), &sents(2), &mut |_| {
+        inner.push(run(&d, &e, sents(4)));
+        ControlFlow::Continue(())
+    });
+    assert_eq!(c.len(), 2);
+    assert!(inner.iter().all(|x| *x == a));
+}
+
+#[test]
+fn ties_go_to_the_earlier_sentence() {
+    let parts: &[(Role, u32, &str)] = &[
+        (B, 0, "Alpha beta gamma delta epsilon zeta eta theta."),
+        (B, 0, "Alpha beta gamma delta epsilon zeta eta theta."),
+        (B, 0, "Alpha beta gamma delta epsilon zeta eta theta."),
+    ];
+    let text = join(parts);
+    let d = build(&text, parts, Lang::En);
+    let cfg = SummaryConfig {
+        w_position: 0.0,
+        w_paragraph_start: 0.0,
+        ..SummaryConfig::default()
+    };
+    let c = summarize(&d, &Entities::default(), &cfg, &sents(1), &mut |_| {
+        ControlFlow::Continue(())
+    });
+    assert_eq!(idx(&c), vec![0]);
+}
+
+#[test]
+fn corrupt_entities_do_not_panic() {
+    let text = join(FR);
+    let d = build(&text, FR, Lang::Fr);
+    let mut e = ents(&d, &[("Agadir", EntityType::Location, f32::NAN)]);
+    if let Some(m) = e.mentions.first_mut() {
+        m.sentence = 999;
+    }
+    e.mentions.push(Mention {
+        span: Span::default(),
+        sentence: 1,
+        tokens: 0..0,
+        etype: EntityType::Misc,
+        entity: 42,
+    });
+    let c = run(&d, &e, sents(3));
+    assert_eq!(c.len(), 3);
+    assert!(c.iter().all(|c| c.score.is_finite()));
+}
