@@ -264,16 +264,61 @@ pub fn words() -> &'static FxMap<String, u16> {
     })
 }
 
-/// Longest key of [`words`] in bytes: longer norms skip the lookup.
-pub fn max_word_len() -> usize {
-    static T: OnceLock<usize> = OnceLock::new();
-    *T.get_or_init(|| words().keys().map(|k| k.len()).max().unwrap_or(0))
+/// Pre-filter of [`words`]: one bit per (length, first, middle, last byte)
+/// signature, so most content words are rejected without hashing.
+struct Filter {
+    bits: Vec<u64>,
+    max_len: usize,
 }
 
-/// Flags of one folded word (0 if unknown). Cheap for long words.
+const FILTER_BITS: usize = 1 << 16;
+
+#[inline]
+fn signature(b: &[u8]) -> usize {
+    let n = b.len();
+    let first = b.first().copied().unwrap_or(0) as usize;
+    let second = b.get(1).copied().unwrap_or(0) as usize;
+    let mid = b.get(n / 2).copied().unwrap_or(0) as usize;
+    let last = b.last().copied().unwrap_or(0) as usize;
+    (n.wrapping_mul(0x9E37)
+        ^ first.wrapping_mul(0x2F1)
+        ^ second.wrapping_mul(0x61)
+        ^ mid.wrapping_mul(0x3B9)
+        ^ last)
+        & (FILTER_BITS - 1)
+}
+
+fn filter() -> &'static Filter {
+    static T: OnceLock<Filter> = OnceLock::new();
+    T.get_or_init(|| {
+        let mut bits = vec![0u64; FILTER_BITS / 64];
+        let mut max_len = 0;
+        for k in words().keys() {
+            let s = signature(k.as_bytes());
+            if let Some(w) = bits.get_mut(s / 64) {
+                *w |= 1 << (s % 64);
+            }
+            max_len = max_len.max(k.len());
+        }
+        Filter { bits, max_len }
+    })
+}
+
+/// Longest key of [`words`] in bytes: longer norms skip the lookup.
+pub fn max_word_len() -> usize {
+    filter().max_len
+}
+
+/// Flags of one folded word (0 if unknown). Most unknown words are
+/// rejected by length or by the signature filter before any hashing.
 #[inline]
 pub fn word_flags(norm: &str) -> u16 {
-    if norm.is_empty() || norm.len() > max_word_len() {
+    let f = filter();
+    if norm.is_empty() || norm.len() > f.max_len {
+        return 0;
+    }
+    let s = signature(norm.as_bytes());
+    if f.bits.get(s / 64).is_none_or(|w| w & (1 << (s % 64)) == 0) {
         return 0;
     }
     words().get(norm).copied().unwrap_or(0)

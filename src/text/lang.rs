@@ -12,11 +12,11 @@
 //! stable decision, and constant cost on megabyte inputs.
 
 use super::data::{word_flags, L_AR, L_DE, L_EN, L_ES, L_FR, L_IT, L_NL, L_PT};
-use super::tokens::{is_arabic_letter, is_latin_letter};
+use super::tokens::{classify, is_arabic_letter, is_latin_letter, Class};
 use super::{Lang, Token, TokenKind};
 
 /// Word tokens sampled for detection.
-pub const MAX_TOKENS: usize = 4000;
+pub const MAX_TOKENS: usize = 600;
 
 /// Counts gathered from word tokens.
 #[derive(Clone, Debug, Default)]
@@ -43,10 +43,12 @@ const BITS: [u16; 8] = [L_AR, L_EN, L_FR, L_ES, L_DE, L_IT, L_PT, L_NL];
 impl LangStats {
     /// Add one word token given its original text and its norm.
     pub fn add_word(&mut self, raw: &str, norm: &str) {
+        self.add_word_flags(raw, word_flags(norm));
+    }
+
+    /// [`LangStats::add_word`] with the word-table flags already looked up.
+    pub fn add_word_flags(&mut self, raw: &str, flags: u16) {
         self.words += 1;
-        let first = raw.chars().find(|c| c.is_alphabetic());
-        let Some(first) = first else { return };
-        let flags = word_flags(norm);
         if flags != 0 {
             for (i, b) in BITS.iter().enumerate() {
                 if flags & b != 0 {
@@ -55,19 +57,43 @@ impl LangStats {
             }
         }
         if raw.is_ascii() {
-            self.latin_letters += raw.len() as u32;
+            self.latin_letters += raw.bytes().filter(|b| b.is_ascii_alphabetic()).count() as u32;
             self.latin_words += 1;
             return;
         }
+        let Some(first) = raw.chars().next() else {
+            return;
+        };
         if is_arabic_letter(first) {
-            for c in raw.chars() {
-                if is_arabic_letter(c) {
-                    self.arabic_letters += 1;
-                    match c {
-                        'پ' | 'چ' | 'ژ' | 'گ' | 'ی' | 'ک' | 'ے' | 'ں' | 'ٹ' | 'ڈ' | 'ڑ' | 'ھ'
-                        | 'ۀ' => self.persian_letters += 1,
-                        'ة' | 'ى' => self.arabic_only += 1,
-                        _ => {}
+            // Byte-level: Arabic letters are two-byte sequences; Persian/Urdu
+            // letters are led by 0xDA/0xDB (or are پ U+067E / ٹ U+0679), so
+            // only words with those bytes get a per-character look; ة and ى
+            // are word-final in practice, so only the last letter is checked.
+            let b = raw.as_bytes();
+            self.arabic_letters += (b.len() / 2) as u32;
+            if raw.ends_with(['ة', 'ى']) {
+                self.arabic_only += 1;
+            }
+            if b.iter()
+                .any(|&x| x == 0xDA || x == 0xDB || x == 0xBE || x == 0xB9)
+            {
+                for c in raw.chars() {
+                    if matches!(
+                        c,
+                        'پ' | 'ٹ'
+                            | 'چ'
+                            | 'ژ'
+                            | 'گ'
+                            | 'ی'
+                            | 'ک'
+                            | 'ے'
+                            | 'ں'
+                            | 'ڈ'
+                            | 'ڑ'
+                            | 'ھ'
+                            | 'ۀ'
+                    ) {
+                        self.persian_letters += 1;
                     }
                 }
             }
@@ -89,7 +115,10 @@ impl LangStats {
             self.fr_diacritics += fr as u32;
             self.foreign_diacritics += foreign as u32;
         } else {
-            self.other_letters += raw.chars().filter(|c| c.is_alphabetic()).count() as u32;
+            self.other_letters += raw
+                .chars()
+                .filter(|c| classify(*c) == Class::Letter)
+                .count() as u32;
         }
     }
 
@@ -105,6 +134,20 @@ impl LangStats {
                 .get(t.norm.start as usize..t.norm.end as usize)
                 .unwrap_or("");
             st.add_word(t.span.slice(text), norm);
+        }
+        st
+    }
+
+    /// [`LangStats::from_tokens`] with precomputed word flags (one per token).
+    pub fn from_tokens_flags(text: &str, tokens: &[Token], flags: &[u16]) -> LangStats {
+        let mut st = LangStats::default();
+        for (t, f) in tokens
+            .iter()
+            .zip(flags)
+            .filter(|(t, _)| t.kind == TokenKind::Word)
+            .take(MAX_TOKENS)
+        {
+            st.add_word_flags(t.span.slice(text), *f);
         }
         st
     }

@@ -19,6 +19,7 @@
 //! Why not NFKC: it would rewrite too much (ligatures, superscripts, the
 //! Arabic presentation forms are rare in news text) and is much slower.
 
+use super::tokens::{classify, Class};
 use unicode_normalization::UnicodeNormalization;
 
 /// Invisible formatting characters that must never influence matching:
@@ -65,6 +66,40 @@ pub fn digit_value(c: char) -> Option<u32> {
     }
 }
 
+/// Matching form of every code point of the Arabic block U+0600–U+06FF
+/// (0 = dropped), computed at compile time: the Arabic path of
+/// [`normalize_into`] is one table load per character.
+const AR_MAP: [u32; 256] = build_ar_map();
+
+const fn build_ar_map() -> [u32; 256] {
+    let mut t = [0u32; 256];
+    let mut i = 0u32;
+    while i < 256 {
+        let cp = 0x0600 + i;
+        t[i as usize] = match cp {
+            0x0622 | 0x0623 | 0x0625 | 0x0671 | 0x0672 | 0x0673 => 0x0627,
+            0x0649 | 0x06CC => 0x064A,
+            0x0629 | 0x06C1 | 0x06C3 | 0x06D5 => 0x0647,
+            0x06A9 => 0x0643,
+            0x0660..=0x0669 => cp - 0x0660 + 0x30,
+            0x06F0..=0x06F9 => cp - 0x06F0 + 0x30,
+            0x066B => '.' as u32,
+            0x066C => ',' as u32,
+            0x0640 => 0,
+            0x0610..=0x061A
+            | 0x064B..=0x065F
+            | 0x0670
+            | 0x06D6..=0x06DC
+            | 0x06DF..=0x06E4
+            | 0x06E7..=0x06E8
+            | 0x06EA..=0x06ED => 0,
+            _ => cp,
+        };
+        i += 1;
+    }
+    t
+}
+
 /// Map one (already NFC, not yet lowercased) character to its matching form
 /// and append it; returns nothing because a character may vanish.
 #[inline]
@@ -75,23 +110,13 @@ fn push_mapped(c: char, out: &mut String) {
     }
     let cp = c as u32;
     if (0x0600..=0x06FF).contains(&cp) {
-        // Arabic block: no case; fold spelling variants.
-        let m = match c {
-            '\u{0622}' | '\u{0623}' | '\u{0625}' | '\u{0671}' | '\u{0672}' | '\u{0673}' => {
-                '\u{0627}'
+        // Arabic block: no case; fold spelling variants (table).
+        let m = AR_MAP.get((cp - 0x0600) as usize).copied().unwrap_or(cp);
+        if m != 0 {
+            if let Some(m) = char::from_u32(m) {
+                out.push(m);
             }
-            '\u{0649}' | '\u{06CC}' => '\u{064A}',
-            '\u{0629}' | '\u{06C1}' | '\u{06C3}' | '\u{06D5}' => '\u{0647}',
-            '\u{06A9}' => '\u{0643}',
-            '\u{0660}'..='\u{0669}' => char::from_u32(cp - 0x0660 + 0x30).unwrap_or('0'),
-            '\u{06F0}'..='\u{06F9}' => char::from_u32(cp - 0x06F0 + 0x30).unwrap_or('0'),
-            '\u{066B}' => '.',
-            '\u{066C}' => ',',
-            TATWEEL => return,
-            _ if is_arabic_diacritic(c) => return,
-            _ => c,
-        };
-        out.push(m);
+        }
         return;
     }
     if is_invisible(c) {
@@ -126,22 +151,71 @@ fn nfc_trivial(c: char) -> bool {
 /// kept as is. This is THE function to use wherever a form must equal the
 /// `norm` of a [`super::Token`] (gazetteers, CoNLL training tokens).
 pub fn normalize_into(word: &str, out: &mut String) {
+    let base = out.len();
     if word.is_ascii() {
-        out.reserve(word.len());
-        for b in word.bytes() {
-            out.push(b.to_ascii_lowercase() as char);
+        out.push_str(word);
+        if let Some(s) = out.get_mut(base..) {
+            s.make_ascii_lowercase();
         }
         return;
     }
-    if word.chars().all(nfc_trivial) {
-        for c in word.chars() {
-            push_mapped(c, out);
+    out.reserve(word.len());
+    // Optimistic single pass over the bytes, copying runs of unchanged
+    // characters (most Arabic letters, lowercase Latin) in one go. Arabic
+    // (two-byte U+0600–U+06FF) is mapped straight from the bytes through
+    // AR_MAP. Restart through NFC only when a character that NFC could
+    // change shows up (rare in news text).
+    let bytes = word.as_bytes();
+    let mut run = 0usize;
+    let mut i = 0usize;
+    while let Some(&b0) = bytes.get(i) {
+        if b0 < 0x80 {
+            if b0.is_ascii_uppercase() {
+                out.push_str(word.get(run..i).unwrap_or(""));
+                out.push(b0.to_ascii_lowercase() as char);
+                run = i + 1;
+            }
+            i += 1;
+            continue;
         }
-    } else {
-        for c in word.nfc() {
-            push_mapped(c, out);
+        if (0xD8..=0xDB).contains(&b0) {
+            let b1 = bytes.get(i + 1).copied().unwrap_or(0);
+            let cp = ((b0 as u32 & 0x1F) << 6) | (b1 as u32 & 0x3F);
+            let m = AR_MAP
+                .get((cp.wrapping_sub(0x0600)) as usize)
+                .copied()
+                .unwrap_or(cp);
+            if m == cp {
+                i += 2;
+                continue;
+            }
+            if !(0x0653..=0x0655).contains(&cp) {
+                out.push_str(word.get(run..i).unwrap_or(""));
+                if let Some(m) = char::from_u32(m).filter(|_| m != 0) {
+                    out.push(m);
+                }
+                i += 2;
+                run = i;
+                continue;
+            }
         }
+        // General path: decode one character.
+        let Some(c) = word.get(i..).and_then(|r| r.chars().next()) else {
+            break;
+        };
+        if !nfc_trivial(c) {
+            out.truncate(base);
+            for c in word.nfc() {
+                push_mapped(c, out);
+            }
+            return;
+        }
+        out.push_str(word.get(run..i).unwrap_or(""));
+        push_mapped(c, out);
+        i += c.len_utf8();
+        run = i;
     }
+    out.push_str(word.get(run..).unwrap_or(""));
 }
 
 /// Convenience: the matching form of `s` as a new `String`.
@@ -159,7 +233,7 @@ pub fn line_key(s: &str) -> String {
     let mut out = String::with_capacity(folded.len());
     let mut pending_space = false;
     for c in folded.chars() {
-        if c.is_alphanumeric() {
+        if matches!(classify(c), Class::Letter | Class::Digit) {
             if pending_space && !out.is_empty() {
                 out.push(' ');
             }

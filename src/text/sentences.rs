@@ -108,6 +108,12 @@ fn is_terminal_punct(text: &str, t: &Token) -> bool {
 fn is_boundary(text: &str, toks: &[Token], i: usize, scratch: &mut String) -> bool {
     let Some(t) = toks.get(i) else { return false };
     let s = t.span.slice(text);
+    // Only stops and dotted abbreviations can end a sentence.
+    match t.kind {
+        TokenKind::Punct => {}
+        TokenKind::Word if s.ends_with('.') => {}
+        _ => return false,
+    }
     let next_tok = toks.get(i + 1);
     let next = next_kind(text, next_tok);
     let glued = next_tok.is_some_and(|n| n.span.start == t.span.end);

@@ -86,8 +86,9 @@ fn lang_bit(lang: Lang) -> u16 {
     }
 }
 
-fn feats(doc: &Document<'_>, b: &Block, params: &StructureParams) -> Feats {
+fn feats(doc: &Document<'_>, b: &Block, flags: &[u16], params: &StructureParams) -> Feats {
     let toks = doc.tokens.get(b.tokens.clone()).unwrap_or(&[]);
+    let tflags = flags.get(b.tokens.clone()).unwrap_or(&[]);
     let mut f = Feats {
         symbols_only: true,
         ..Feats::default()
@@ -96,12 +97,12 @@ fn feats(doc: &Document<'_>, b: &Block, params: &StructureParams) -> Feats {
     if let (Some(first), Some(last)) = (toks.first(), toks.last()) {
         f.chars = last.span.cend.saturating_sub(first.span.cstart);
     }
-    for t in toks {
+    for (k, t) in toks.iter().enumerate() {
         match t.kind {
             TokenKind::Word => {
                 f.words += 1;
                 f.symbols_only = false;
-                let fl = word_flags(doc.norm(t));
+                let fl = tflags.get(k).copied().unwrap_or(0);
                 if fl & bit != 0 {
                     f.stop += 1;
                 }
@@ -247,6 +248,18 @@ pub fn build_document_with<'a>(
         cp += 1; // the '\n'
         pos = nl + 1;
     }
+    // Word-table flags, looked up once per token (language and roles).
+    let flags: Vec<u16> = doc
+        .tokens
+        .iter()
+        .map(|t| {
+            if t.kind == TokenKind::Word {
+                word_flags(doc.norm(t))
+            } else {
+                0
+            }
+        })
+        .collect();
     // 2. language
     match opts.lang_hint {
         Some(l) => {
@@ -255,7 +268,7 @@ pub fn build_document_with<'a>(
             doc.lang_from_hint = true;
         }
         None => {
-            let (l, c) = LangStats::from_tokens(text, &doc.tokens, &doc.norm_buf).decide();
+            let (l, c) = LangStats::from_tokens_flags(text, &doc.tokens, &flags).decide();
             doc.lang = l;
             doc.lang_confidence = c;
         }
@@ -263,7 +276,7 @@ pub fn build_document_with<'a>(
     // 3. stems (need the language)
     fill_stems(text, &mut doc.tokens, &doc.norm_buf, doc.lang);
     // 4. roles
-    let roles = classify_blocks(&doc, &blocks, opts, params);
+    let roles = classify_blocks(&doc, &blocks, &flags, opts, params);
     // 5. sentences
     let mut ranges = Vec::new();
     for (p, (b, role)) in blocks.iter().zip(roles).enumerate() {
@@ -310,11 +323,15 @@ fn block_text<'a>(doc: &Document<'a>, b: &Block) -> &'a str {
 fn classify_blocks(
     doc: &Document<'_>,
     blocks: &[Block],
+    flags: &[u16],
     opts: TextOptions<'_>,
     params: &StructureParams,
 ) -> Vec<Role> {
     let mut roles = Vec::with_capacity(blocks.len());
-    let feats: Vec<Feats> = blocks.iter().map(|b| feats(doc, b, params)).collect();
+    let feats: Vec<Feats> = blocks
+        .iter()
+        .map(|b| feats(doc, b, flags, params))
+        .collect();
     // Title keys: the caller's title and/or the first line.
     let mut title_keys: Vec<String> = Vec::new();
     if let Some(t) = opts.title {
@@ -327,7 +344,7 @@ fn classify_blocks(
     for (i, (b, f)) in blocks.iter().zip(&feats).enumerate() {
         let short = f.words <= params.title_max_words && f.chars <= 400;
         // Title or repeated title.
-        if short && !title_keys.is_empty() {
+        if short && !title_keys.is_empty() && title_keys.iter().any(|t| close_len(t, f.chars)) {
             let k = line_key(block_text(doc, b));
             if title_keys.contains(&k) {
                 roles.push(Role::Title);
@@ -374,6 +391,13 @@ fn classify_blocks(
         roles.push(role);
     }
     roles
+}
+
+/// Can a block of `chars` code points have the line key `key`? (Cheap
+/// filter before computing the block's key.)
+fn close_len(key: &str, chars: u32) -> bool {
+    let k = key.chars().count() as u32;
+    chars + 8 >= k && chars <= k * 2 + 16
 }
 
 fn looks_like_byline(f: &Feats, params: &StructureParams) -> bool {

@@ -44,9 +44,38 @@ pub(crate) enum Class {
     Symbol,
 }
 
-/// Class of one character (ASCII fast path first).
+/// Code points below this are classified by table lookup.
+const TABLE_LEN: usize = 0x2100;
+
+/// Class of one character: a lookup table for everything below U+2100
+/// (Latin, Greek, Cyrillic, Arabic, general punctuation), the Unicode
+/// property functions above. `char::is_alphabetic` alone costs more than the
+/// whole rest of the pipeline on Arabic text, hence the table.
 #[inline]
 pub(crate) fn classify(c: char) -> Class {
+    let cp = c as usize;
+    if cp < TABLE_LEN {
+        if let Some(t) = class_table().get(cp) {
+            return *t;
+        }
+    }
+    classify_slow(c)
+}
+
+fn class_table() -> &'static [Class; TABLE_LEN] {
+    static T: std::sync::OnceLock<[Class; TABLE_LEN]> = std::sync::OnceLock::new();
+    T.get_or_init(|| {
+        let mut t = [Class::Symbol; TABLE_LEN];
+        for (i, slot) in t.iter_mut().enumerate() {
+            if let Some(c) = char::from_u32(i as u32) {
+                *slot = classify_slow(c);
+            }
+        }
+        t
+    })
+}
+
+fn classify_slow(c: char) -> Class {
     if c.is_ascii() {
         return match c {
             'a'..='z' | 'A'..='Z' => Class::Letter,
@@ -147,14 +176,39 @@ struct Tokenizer<'t, 'o> {
     pos: usize,
     cp: u32,
     url_until: usize,
+    table: &'static [Class; TABLE_LEN],
     out: &'o mut Vec<Token>,
     norm_buf: &'o mut String,
     scratch: String,
 }
 
 impl Tokenizer<'_, '_> {
+    /// [`classify`] with the table hoisted out of the `OnceLock`.
+    #[inline]
+    fn cls(&self, c: char) -> Class {
+        match self.table.get(c as usize) {
+            Some(k) => *k,
+            None => classify_slow(c),
+        }
+    }
+
+    /// Next character. `pos` is always on a char boundary of a valid
+    /// `str`, so one- and two-byte sequences (ASCII, Latin, Arabic) are
+    /// decoded by hand; longer ones go through `chars()`.
     #[inline]
     fn peek(&self) -> Option<char> {
+        if self.pos >= self.end {
+            return None;
+        }
+        let b = self.s.as_bytes();
+        let b0 = *b.get(self.pos)?;
+        if b0 < 0x80 {
+            return Some(b0 as char);
+        }
+        if b0 & 0xE0 == 0xC0 {
+            let b1 = *b.get(self.pos + 1)?;
+            return char::from_u32(((b0 as u32 & 0x1F) << 6) | (b1 as u32 & 0x3F));
+        }
         self.s
             .get(self.pos..self.end)
             .and_then(|r| r.chars().next())
@@ -200,7 +254,7 @@ impl Tokenizer<'_, '_> {
 
     fn eat_marks(&mut self) {
         while let Some(c) = self.peek() {
-            if classify(c) == Class::Mark || c == '\u{034F}' {
+            if self.cls(c) == Class::Mark || c == '\u{034F}' {
                 self.bump(c);
             } else {
                 break;
@@ -210,7 +264,7 @@ impl Tokenizer<'_, '_> {
 
     fn run(&mut self) {
         while let Some(c) = self.peek() {
-            match classify(c) {
+            match self.cls(c) {
                 Class::Space | Class::Invisible => self.bump(c),
                 Class::Letter | Class::Digit
                     if c.is_ascii_alphanumeric()
@@ -284,8 +338,10 @@ impl Tokenizer<'_, '_> {
         let latin = self.peek().is_some_and(is_latin_letter);
         let mut letters = 0usize;
         let mut possessive = false;
-        while let Some(c) = self.peek() {
-            match classify(c) {
+        loop {
+            letters += self.letter_run();
+            let Some(c) = self.peek() else { break };
+            match self.cls(c) {
                 Class::Letter => {
                     letters += 1;
                     self.bump(c)
@@ -294,20 +350,20 @@ impl Tokenizer<'_, '_> {
                 Class::Digit if latin && c.is_ascii_digit() => self.bump(c),
                 Class::Invisible => {
                     // Joiners inside a word belong to it; trailing ones do not.
-                    match self.peek2().map(classify) {
+                    match self.peek2().map(|x| self.cls(x)) {
                         Some(Class::Letter | Class::Mark) => self.bump(c),
                         _ => break,
                     }
                 }
                 Class::Punct
                     if is_hyphen(c)
-                        && self.peek2().is_some_and(|n| classify(n) == Class::Letter) =>
+                        && self.peek2().is_some_and(|n| self.cls(n) == Class::Letter) =>
                 {
                     self.bump(c)
                 }
                 Class::Punct
                     if is_apostrophe(c)
-                        && self.peek2().is_some_and(|n| classify(n) == Class::Letter) =>
+                        && self.peek2().is_some_and(|n| self.cls(n) == Class::Letter) =>
                 {
                     let prefix = self.s.get(b0..self.pos).unwrap_or("");
                     if is_elision(prefix) {
@@ -316,7 +372,7 @@ impl Tokenizer<'_, '_> {
                     }
                     let next = self.peek2();
                     if matches!(next, Some('s' | 'S'))
-                        && self.peek3().is_none_or(|n| classify(n) != Class::Letter)
+                        && self.peek3().is_none_or(|n| self.cls(n) != Class::Letter)
                     {
                         possessive = true;
                         break;
@@ -343,6 +399,35 @@ impl Tokenizer<'_, '_> {
         }
     }
 
+    /// Fast path of [`Tokenizer::word`]: skip a run of ASCII letters and
+    /// of Arabic letters/harakat/tatweel (U+0621–U+065F) byte-wise, without
+    /// decoding or classifying. Returns the number of letters skipped.
+    #[inline]
+    fn letter_run(&mut self) -> usize {
+        let b = self.s.as_bytes();
+        let mut letters = 0usize;
+        while self.pos < self.end {
+            let Some(&b0) = b.get(self.pos) else { break };
+            if b0.is_ascii_alphabetic() {
+                self.pos += 1;
+            } else if b0 == 0xD8 || b0 == 0xD9 {
+                let Some(&b1) = b.get(self.pos + 1) else {
+                    break;
+                };
+                let cp = ((b0 as u32 & 0x1F) << 6) | (b1 as u32 & 0x3F);
+                if !(0x0621..=0x065F).contains(&cp) {
+                    break;
+                }
+                self.pos += 2;
+            } else {
+                break;
+            }
+            self.cp += 1;
+            letters += 1;
+        }
+        letters
+    }
+
     /// Keep the dot of an abbreviation or an initial inside the word token:
     /// single letters (`J.`, `U.S.`, `e.g.`, `د.`, `أ.د.`) and the words of
     /// the abbreviation table (`Mr.`, `Mme.`, `etc.`).
@@ -351,7 +436,7 @@ impl Tokenizer<'_, '_> {
             self.bump('.');
             // chain of single letters with dots: U.S., e.g., أ.د.
             while let (Some(l), Some('.')) = (self.peek(), self.peek2()) {
-                if classify(l) != Class::Letter {
+                if self.cls(l) != Class::Letter {
                     break;
                 }
                 self.bump(l);
@@ -374,11 +459,11 @@ impl Tokenizer<'_, '_> {
         let b0 = self.pos;
         let c0 = self.cp;
         while let Some(c) = self.peek() {
-            match classify(c) {
+            match self.cls(c) {
                 Class::Digit | Class::Mark => self.bump(c),
                 Class::Punct | Class::Symbol
                     if matches!(c, '.' | ',' | ':' | '/' | '\u{066B}' | '\u{066C}')
-                        && self.peek2().is_some_and(|n| classify(n) == Class::Digit) =>
+                        && self.peek2().is_some_and(|n| self.cls(n) == Class::Digit) =>
                 {
                     self.bump(c)
                 }
@@ -424,11 +509,11 @@ impl Tokenizer<'_, '_> {
         loop {
             match self.peek() {
                 Some(n)
-                    if classify(n) == Class::Mark || ('\u{1F3FB}'..='\u{1F3FF}').contains(&n) =>
+                    if self.cls(n) == Class::Mark || ('\u{1F3FB}'..='\u{1F3FF}').contains(&n) =>
                 {
                     self.bump(n)
                 }
-                Some('\u{200D}') if self.peek2().is_some_and(|n| classify(n) == Class::Symbol) => {
+                Some('\u{200D}') if self.peek2().is_some_and(|n| self.cls(n) == Class::Symbol) => {
                     self.bump('\u{200D}');
                     if let Some(n) = self.peek() {
                         self.bump(n);
@@ -468,6 +553,7 @@ pub fn tokenize_into(
         pos: range.start.min(end),
         cp: cp_start,
         url_until: 0,
+        table: class_table(),
         out: tokens,
         norm_buf,
         scratch: String::new(),
@@ -579,37 +665,63 @@ pub fn light_stem_range(norm: &str, lang: Lang) -> Range<usize> {
 /// Suffixes ها ان ات ون ين يه ه ي are each removed once, in that order,
 /// when at least two letters remain. Works on the folded form (ة→ه, أ→ا).
 fn ar_stem(norm: &str) -> Range<usize> {
-    let nchars = |s: &str| s.chars().count();
     let mut s = norm;
     let mut start = 0usize;
-    if let Some(r) = s.strip_prefix(['و', 'ف']) {
+    // First letter و ف ب ك ل ا (byte pairs), else only suffixes apply.
+    if !matches!(
+        norm.as_bytes(),
+        [0xD9, 0x88 | 0x81 | 0x83 | 0x84, ..] | [0xD8, 0xA8 | 0xA7, ..]
+    ) {
+        return suffixes_ar(norm, 0);
+    }
+    if let Some(r) = s.strip_prefix("و").or_else(|| s.strip_prefix("ف")) {
         let ok = r.starts_with("ال")
             || r.starts_with("لل")
             || r.starts_with("بال")
             || r.starts_with("كال")
             || r.starts_with('ا');
-        if ok && nchars(r) >= 4 {
+        if ok && at_least_chars(r, 4) {
             start += s.len() - r.len();
             s = r;
         }
     }
     for p in ["بال", "كال", "لل", "ال"] {
         if let Some(r) = s.strip_prefix(p) {
-            if nchars(r) >= 2 {
+            if at_least_chars(r, 2) {
                 start += s.len() - r.len();
                 s = r;
             }
             break;
         }
     }
+    let r = suffixes_ar(s, start);
+    r.start..r.end
+}
+
+/// Suffix part of [`ar_stem`] on `s` (which starts at byte `start` of the norm).
+fn suffixes_ar(mut s: &str, start: usize) -> Range<usize> {
+    // All suffixes end in ا ت ن ه ي: skip the loop for any other last letter.
+    // Last letter ا ت ن ه ي (byte pairs).
+    if !matches!(
+        s.as_bytes(),
+        [.., 0xD8, 0xA7 | 0xAA] | [.., 0xD9, 0x86 | 0x87 | 0x8A]
+    ) {
+        return start..start + s.len();
+    }
     for suf in ["ها", "ان", "ات", "ون", "ين", "يه", "ه", "ي"] {
         if let Some(r) = s.strip_suffix(suf) {
-            if nchars(r) >= 2 {
+            if at_least_chars(r, 2) {
                 s = r;
             }
         }
     }
     start..start + s.len()
+}
+
+/// `s.chars().count() >= k` without counting past `k`.
+#[inline]
+fn at_least_chars(s: &str, k: usize) -> bool {
+    s.len() >= k && s.chars().nth(k.saturating_sub(1)).is_some()
 }
 
 /// English: possessive and plural only (light on purpose: features want
@@ -662,9 +774,16 @@ fn fr_stem(norm: &str) -> Range<usize> {
 /// article (بالمغرب); ل before the assimilated article (للمغرب). Diacritics
 /// and tatweel following a proclitic are counted with it.
 fn proclitic_chars(raw: &str, norm: &str) -> u8 {
+    // First letter و ف ب ك ل (byte pairs).
+    if !matches!(
+        norm.as_bytes(),
+        [0xD9, 0x88 | 0x81 | 0x83 | 0x84, ..] | [0xD8, 0xA8, ..]
+    ) {
+        return 0;
+    }
     let mut k = 0usize;
     let mut t = norm;
-    if let Some(r) = t.strip_prefix(['و', 'ف']) {
+    if let Some(r) = t.strip_prefix("و").or_else(|| t.strip_prefix("ف")) {
         let hamza_alef = raw
             .chars()
             .filter(|c| !is_arabic_diacritic(*c) && *c != TATWEEL && !is_invisible(*c))
@@ -673,14 +792,14 @@ fn proclitic_chars(raw: &str, norm: &str) -> u8 {
         let article = r.starts_with("ال")
             || r.starts_with("لل")
             || (r.starts_with(['ب', 'ك']) && r.get(2..).is_some_and(|x| x.starts_with("ال")));
-        if (article || hamza_alef) && r.chars().count() >= 3 {
+        if (article || hamza_alef) && at_least_chars(r, 3) {
             k += 1;
             t = r;
         }
     }
     if let Some(r) = t.strip_prefix(['ب', 'ك', 'ل']) {
         if (r.starts_with("ال") || (t.starts_with('ل') && r.starts_with('ل')))
-            && r.chars().count() >= 3
+            && at_least_chars(r, 3)
         {
             k += 1;
         }
