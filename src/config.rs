@@ -92,6 +92,11 @@ pub struct ServeConfig {
 }
 
 impl ServeConfig {
+    /// Default of `--max-text-bytes` (1 MiB).
+    pub const fn default_max_text() -> usize {
+        1 << 20
+    }
+
     /// Worker threads actually used.
     pub fn workers(&self) -> usize {
         if self.worker_threads > 0 {
