@@ -166,7 +166,6 @@ const BOILER_TAIL: &[&str] = &[
     "الوسوم",
     "كلمات دلالية",
     "تابعونا على",
-    "إقرأ أيضا",
     // French
     "laisser un commentaire",
     "laissez un commentaire",

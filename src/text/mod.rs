@@ -17,6 +17,9 @@ pub mod sentences;
 pub mod structure;
 pub mod tokens;
 
+#[cfg(test)]
+mod tests;
+
 use std::ops::Range;
 
 /// Languages the models know. `Und` is anything else (or too little text).

@@ -71,7 +71,7 @@ fn next_kind(text: &str, t: Option<&Token>) -> Next {
     }
 }
 
-fn is_terminal_char(c: char) -> bool {
+pub(crate) fn is_terminal_char(c: char) -> bool {
     matches!(
         c,
         '.' | '!'

@@ -154,9 +154,7 @@ fn feats(doc: &Document<'_>, b: &Block, flags: &[u16], params: &StructureParams)
             continue;
         }
         if t.kind == TokenKind::Punct {
-            f.ends_terminal = s
-                .chars()
-                .any(|c| matches!(c, '.' | '!' | '?' | '…' | '؟' | '۔' | '؛'));
+            f.ends_terminal = s.chars().any(sentences::is_terminal_char);
             f.ends_colon = s == ":";
         } else if t.kind == TokenKind::Word {
             f.ends_terminal = s.ends_with('.');
@@ -164,17 +162,18 @@ fn feats(doc: &Document<'_>, b: &Block, flags: &[u16], params: &StructureParams)
         break;
     }
     f.date |= f.year && f.words <= params.byline_max_words;
-    f.phrase = find_phrase(doc, toks, f.words, params);
+    f.phrase = find_phrase(doc, toks, f.words, f.ends_terminal, params);
     f
 }
 
 /// Known boilerplate phrase in the block? Multi-word phrases may be anywhere
 /// in a short block; one-word phrases ("Commentaires", "الوسوم") only open a
-/// very short block, so the word in running text never triggers them.
+/// very short block (≤ 3 words, no final stop), so the word in running text never triggers them.
 fn find_phrase(
     doc: &Document<'_>,
     toks: &[Token],
     words: usize,
+    ends_terminal: bool,
     params: &StructureParams,
 ) -> Option<Boiler> {
     if words > params.phrase_max_words || toks.is_empty() {
@@ -187,7 +186,7 @@ fn find_phrase(
             continue;
         };
         for p in cands {
-            if p.toks.len() == 1 && (i > 0 || words > 6) {
+            if p.toks.len() == 1 && (i > 0 || words > 3 || ends_terminal) {
                 continue;
             }
             let ok = p
@@ -357,6 +356,7 @@ fn classify_blocks(
             && f.phrase.is_none()
             && f.words >= 1
             && !looks_like_byline(f, params)
+            && classify_free(f, params) != Role::Boilerplate
         {
             // An untitled text starting with prose is not a title.
             let prose = f.ends_terminal && f.words > 12;
@@ -401,9 +401,13 @@ fn close_len(key: &str, chars: u32) -> bool {
 }
 
 fn looks_like_byline(f: &Feats, params: &StructureParams) -> bool {
+    // A date plus an author/publication marker is a byline even when it ends
+    // with an abbreviation ("... at 10:45 a.m."); weaker evidence needs a
+    // short line without final punctuation.
     f.words <= params.byline_max_words
-        && !f.ends_terminal
-        && ((f.date && (f.byline_marker || f.words <= 8)) || (f.byline_marker && f.words <= 6))
+        && ((f.date && f.byline_marker)
+            || (!f.ends_terminal
+                && ((f.date && f.words <= 8) || (f.byline_marker && f.words <= 6))))
 }
 
 /// Role of a block outside the tail and without a known phrase.
