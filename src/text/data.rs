@@ -84,7 +84,7 @@ up out if all any other such only new one two";
 const FR_STOP: &str = "le la les de des du un une et est en que qui dans pour sur par pas au aux ce cette ces il elle \
 ils elles ont sont ne se été avec plus son sa ses leur leurs mais ou nous vous selon après lors entre était \
 être fait cet lui y dont comme aussi sans sous tout tous toute toutes même très déjà ainsi depuis avait \
-avant encore où l d qu c j n s m t";
+avant encore où l' d' qu' c' j' n' s' m' t' jusqu' lorsqu'";
 
 const ES_STOP: &str =
     "el los las del y por con para su al lo como más pero sus ha fue según este esta entre \

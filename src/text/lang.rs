@@ -30,8 +30,15 @@ pub struct LangStats {
     pub latin_letters: u32,
     pub other_letters: u32,
     pub latin_words: u32,
-    /// Stop-word hits: ar, en, fr, es, de, it, pt, nl.
-    pub hits: [u32; 8],
+    /// Stop-word hits: ar, en, fr, es, de, it, pt, nl. A word that is a
+    /// stop word in k languages counts 1/k for each ("a", "de", "in" are
+    /// shared), so shared words cannot force a tie.
+    pub hits: [f32; 8],
+    /// Words with English-looking spelling (th, wh, w, k, -ing, -ed): weak
+    /// evidence used only when no stop word decides (headlines).
+    pub en_cues: u32,
+    /// Words with French-looking spelling (-eau, -eux, -aux, qu').
+    pub fr_cues: u32,
     /// Latin words with French-only diacritics (è ê à ç ù â î ô û œ ë ï).
     pub fr_diacritics: u32,
     /// Latin words with diacritics French never uses (ñ ã õ á í ó ú ß ä ö å ø).
@@ -49,15 +56,18 @@ impl LangStats {
     /// [`LangStats::add_word`] with the word-table flags already looked up.
     pub fn add_word_flags(&mut self, raw: &str, flags: u16) {
         self.words += 1;
-        if flags != 0 {
+        let langs = (flags & 0xFF).count_ones();
+        if langs != 0 {
+            let w = 1.0 / langs as f32;
             for (i, b) in BITS.iter().enumerate() {
                 if flags & b != 0 {
-                    self.hits[i] += 1;
+                    self.hits[i] += w;
                 }
             }
         }
         if raw.is_ascii() {
             self.latin_letters += raw.bytes().filter(|b| b.is_ascii_alphabetic()).count() as u32;
+            self.spelling_cues(raw);
             self.latin_words += 1;
             return;
         }
@@ -99,6 +109,7 @@ impl LangStats {
             }
         } else if is_latin_letter(first) {
             self.latin_words += 1;
+            self.spelling_cues(raw);
             let (mut fr, mut foreign) = (false, false);
             for c in raw.chars() {
                 if is_latin_letter(c) {
@@ -120,6 +131,21 @@ impl LangStats {
                 .filter(|c| classify(*c) == Class::Letter)
                 .count() as u32;
         }
+    }
+
+    fn spelling_cues(&mut self, raw: &str) {
+        let b = raw.as_bytes();
+        let n = b.len();
+        let has = |p: &[u8]| b.windows(p.len()).any(|w| w.eq_ignore_ascii_case(p));
+        let ends = |p: &[u8]| {
+            n > p.len() + 1
+                && b.get(n - p.len()..)
+                    .is_some_and(|e| e.eq_ignore_ascii_case(p))
+        };
+        let en = has(b"th") || has(b"wh") || has(b"w") || has(b"k") || ends(b"ing") || ends(b"ed");
+        let fr = ends(b"eau") || ends(b"eaux") || ends(b"eux") || ends(b"aux") || has(b"qu'");
+        self.en_cues += (en && !fr) as u32;
+        self.fr_cues += (fr && !en) as u32;
     }
 
     /// Gather stats from (the first [`MAX_TOKENS`] word tokens of) a token list.
@@ -174,15 +200,27 @@ impl LangStats {
             if self.latin_words < 2 {
                 return (Lang::Und, 0.2);
             }
-            let en = self.hits[1] as f32;
-            let fr = self.hits[2] as f32 + 0.5 * self.fr_diacritics as f32;
-            let other = self.hits[3..].iter().copied().max().unwrap_or(0) as f32
+            let en = self.hits[1];
+            let fr = self.hits[2] + 0.5 * self.fr_diacritics as f32;
+            let other = self.hits[3..].iter().copied().fold(0.0f32, f32::max)
                 + 0.5 * self.foreign_diacritics as f32;
             let best = en.max(fr).max(other);
             if best < 1.0 {
+                // No stop word (headlines): fall back on spelling, with a
+                // low confidence; anything foreign-looking stays und.
+                if self.foreign_diacritics == 0 && other < 0.5 {
+                    let e = self.en_cues as f32;
+                    let f = self.fr_cues as f32 + self.fr_diacritics as f32;
+                    if e >= f + 1.0 {
+                        return (Lang::En, 0.3);
+                    }
+                    if f >= e + 1.0 {
+                        return (Lang::Fr, 0.3);
+                    }
+                }
                 return (Lang::Und, 0.2);
             }
-            let (lang, top, second) = if other >= en && other >= fr {
+            let (lang, top, second) = if other > en && other > fr {
                 (Lang::Und, other, en.max(fr))
             } else if en >= fr {
                 (Lang::En, en, fr.max(other))

@@ -11,6 +11,7 @@
 //!   alef) dropped, alef forms أ إ آ ٱ → ا, ى → ي, ة → ه, and the
 //!   Persian/Urdu look-alikes ی → ي, ک → ك, ہ/ۃ/ە → ه that Moroccan and Gulf
 //!   sites produce with non-Arabic keyboards;
+//! * typographic apostrophes ’ ʼ → `'`;
 //! * zero-width and bidi control characters (U+200B–U+200F, U+202A–U+202E,
 //!   U+2060–U+2064, U+2066–U+2069, U+FEFF, soft hyphen) dropped;
 //! * Arabic-Indic (٠-٩), Eastern Arabic-Indic (۰-۹) and full-width digits →
@@ -120,6 +121,11 @@ fn push_mapped(c: char, out: &mut String) {
         return;
     }
     if is_invisible(c) {
+        return;
+    }
+    if matches!(c, '\u{2019}' | '\u{02BC}') {
+        // typographic apostrophes match the ASCII one (l’État = l'État)
+        out.push('\'');
         return;
     }
     if let Some(d) = digit_value(c) {
