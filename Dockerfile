@@ -56,7 +56,10 @@ ENV RUSTFLAGS="-C target-feature=+crt-static"
 COPY --from=planner /src/recipe.json recipe.json
 RUN cargo chef cook --release --locked --target "${TARGET_TRIPLE}" --recipe-path recipe.json
 COPY . .
-RUN cargo build --release --locked --target "${TARGET_TRIPLE}" --bin nutgraf \
+# .dockerignore lets one host file into the context (the static binary that
+# runtime-local copies); drop it so only this build's output can be shipped.
+RUN rm -f "target/${TARGET_TRIPLE}/release/nutgraf" \
+    && cargo build --release --locked --target "${TARGET_TRIPLE}" --bin nutgraf \
     && install -D -m 0755 "target/${TARGET_TRIPLE}/release/nutgraf" /out/nutgraf
 
 # ------------------------------------------------------------- runtime base
