@@ -9,7 +9,11 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 #[derive(Parser, Debug)]
-#[command(name = "nutgraf", version, about = "Entity-dense summaries, IPTC topics and named entities for ar/fr/en news, over gRPC")]
+#[command(
+    name = "nutgraf",
+    version,
+    about = "Entity-dense summaries, IPTC topics and named entities for ar/fr/en news, over gRPC"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -96,7 +100,8 @@ fn read_input(file: &str) -> anyhow::Result<String> {
     if file == "-" {
         std::io::stdin().read_to_string(&mut s)?;
     } else {
-        s = std::fs::read_to_string(file).map_err(|e| anyhow::anyhow!("cannot read {file}: {e}"))?;
+        s = std::fs::read_to_string(file)
+            .map_err(|e| anyhow::anyhow!("cannot read {file}: {e}"))?;
     }
     Ok(s)
 }
@@ -104,7 +109,9 @@ fn read_input(file: &str) -> anyhow::Result<String> {
 fn init_logs(format: LogFormat, filter: &str) {
     let filter = tracing_subscriber::EnvFilter::try_new(filter)
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let b = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let b = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
     match format {
         LogFormat::Json => b.json().flatten_event(true).init(),
         LogFormat::Text => b.init(),
@@ -112,7 +119,9 @@ fn init_logs(format: LogFormat, filter: &str) {
 }
 
 fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
-    Ok(tokio::runtime::Builder::new_multi_thread().enable_all().build()?)
+    Ok(tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?)
 }
 
 async fn analyze_remote(args: &AnalyzeArgs, text: String) -> anyhow::Result<String> {
@@ -137,7 +146,13 @@ async fn analyze_remote(args: &AnalyzeArgs, text: String) -> anyhow::Result<Stri
             topics: None,
         })
         .await
-        .map_err(|s| anyhow::anyhow!("{}: {}", nutgraf::server::metrics::code_name(s.code()), s.message()))?;
+        .map_err(|s| {
+            anyhow::anyhow!(
+                "{}: {}",
+                nutgraf::server::metrics::code_name(s.code()),
+                s.message()
+            )
+        })?;
     Ok(format!("{:#?}", resp.into_inner()))
 }
 

@@ -77,8 +77,12 @@ pub fn decode<'b>(bytes: &'b [u8], kind: &[u8; 4], version: u32) -> Result<&'b [
     let end = HEADER_LEN
         .checked_add(len)
         .ok_or(ModelError::Truncated("payload"))?;
-    let payload = bytes.get(HEADER_LEN..end).ok_or(ModelError::Truncated("payload"))?;
-    let sum = bytes.get(end..end + 32).ok_or(ModelError::Truncated("checksum"))?;
+    let payload = bytes
+        .get(HEADER_LEN..end)
+        .ok_or(ModelError::Truncated("payload"))?;
+    let sum = bytes
+        .get(end..end + 32)
+        .ok_or(ModelError::Truncated("checksum"))?;
     if Sha256::digest(payload).as_slice() != sum {
         return Err(ModelError::Checksum);
     }
@@ -150,8 +154,14 @@ impl<'b> ByteReader<'b> {
         ByteReader { buf, pos: 0 }
     }
     fn take(&mut self, n: usize) -> Result<&'b [u8], ModelError> {
-        let end = self.pos.checked_add(n).ok_or(ModelError::Truncated("payload"))?;
-        let s = self.buf.get(self.pos..end).ok_or(ModelError::Truncated("payload"))?;
+        let end = self
+            .pos
+            .checked_add(n)
+            .ok_or(ModelError::Truncated("payload"))?;
+        let s = self
+            .buf
+            .get(self.pos..end)
+            .ok_or(ModelError::Truncated("payload"))?;
         self.pos = end;
         Ok(s)
     }
@@ -180,7 +190,9 @@ impl<'b> ByteReader<'b> {
     /// cannot trigger a huge allocation.
     pub fn len(&mut self, elem_size: usize) -> Result<usize, ModelError> {
         let n = usize::try_from(self.u64()?).map_err(|_| ModelError::Truncated("length"))?;
-        let need = n.checked_mul(elem_size.max(1)).ok_or(ModelError::Truncated("length"))?;
+        let need = n
+            .checked_mul(elem_size.max(1))
+            .ok_or(ModelError::Truncated("length"))?;
         if need > self.remaining() {
             return Err(ModelError::Truncated("length"));
         }
@@ -191,7 +203,8 @@ impl<'b> ByteReader<'b> {
         self.take(n)
     }
     pub fn str(&mut self) -> Result<&'b str, ModelError> {
-        std::str::from_utf8(self.bytes()?).map_err(|_| ModelError::Malformed("invalid UTF-8 string".into()))
+        std::str::from_utf8(self.bytes()?)
+            .map_err(|_| ModelError::Malformed("invalid UTF-8 string".into()))
     }
     pub fn f32s(&mut self) -> Result<Vec<f32>, ModelError> {
         let n = self.len(4)?;
@@ -213,13 +226,28 @@ mod tests {
     fn round_trip_and_corruption() {
         let f = encode(b"TEST", 3, b"hello");
         assert_eq!(decode(&f, b"TEST", 3).unwrap(), b"hello");
-        assert!(matches!(decode(&f, b"NER1", 3), Err(ModelError::WrongKind { .. })));
-        assert!(matches!(decode(&f, b"TEST", 4), Err(ModelError::WrongVersion { .. })));
+        assert!(matches!(
+            decode(&f, b"NER1", 3),
+            Err(ModelError::WrongKind { .. })
+        ));
+        assert!(matches!(
+            decode(&f, b"TEST", 4),
+            Err(ModelError::WrongVersion { .. })
+        ));
         let mut bad = f.clone();
         bad[HEADER_LEN] ^= 1;
-        assert!(matches!(decode(&bad, b"TEST", 3), Err(ModelError::Checksum)));
-        assert!(matches!(decode(&f[..f.len() - 1], b"TEST", 3), Err(ModelError::Truncated(_))));
-        assert!(matches!(decode(b"garbage", b"TEST", 3), Err(ModelError::BadMagic)));
+        assert!(matches!(
+            decode(&bad, b"TEST", 3),
+            Err(ModelError::Checksum)
+        ));
+        assert!(matches!(
+            decode(&f[..f.len() - 1], b"TEST", 3),
+            Err(ModelError::Truncated(_))
+        ));
+        assert!(matches!(
+            decode(b"garbage", b"TEST", 3),
+            Err(ModelError::BadMagic)
+        ));
     }
 
     #[test]

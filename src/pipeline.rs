@@ -498,7 +498,11 @@ impl Analyzer {
             bytes: req.text.len() as u32,
             tokens: doc.tokens.len() as u32,
             sentences: doc.sentences.len() as u32,
-            body_sentences: doc.sentences.iter().filter(|s| s.role == Role::Body).count() as u32,
+            body_sentences: doc
+                .sentences
+                .iter()
+                .filter(|s| s.role == Role::Body)
+                .count() as u32,
             language_confidence: doc.lang_confidence,
             language_from_hint: doc.lang_from_hint,
             text_us: t_text.as_micros() as u64,

@@ -98,10 +98,8 @@ where
 {
     type Response = Response<RB>;
     type Error = S::Error;
-    type Future = futures::future::Either<
-        S::Future,
-        futures::future::Ready<Result<Response<RB>, S::Error>>,
-    >;
+    type Future =
+        futures::future::Either<S::Future, futures::future::Ready<Result<Response<RB>, S::Error>>>;
 
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
         self.inner.poll_ready(cx)
@@ -147,8 +145,14 @@ mod tests {
     #[test]
     fn exemptions() {
         assert!(is_exempt("/grpc.health.v1.Health/Check", false));
-        assert!(!is_exempt("/grpc.reflection.v1.ServerReflection/ServerReflectionInfo", false));
-        assert!(is_exempt("/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo", true));
+        assert!(!is_exempt(
+            "/grpc.reflection.v1.ServerReflection/ServerReflectionInfo",
+            false
+        ));
+        assert!(is_exempt(
+            "/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo",
+            true
+        ));
         assert!(!is_exempt("/nutgraf.v1.ArticleService/Analyze", true));
     }
 }

@@ -3,7 +3,8 @@
 
 use super::metrics::code_name;
 use crate::pipeline::{
-    AnalyzeError, Analysis, EntityKind, EntityOut, Parts, Request, SentenceOut, TopicOptions, TopicOut,
+    Analysis, AnalyzeError, EntityKind, EntityOut, Parts, Request, SentenceOut, TopicOptions,
+    TopicOut,
 };
 use crate::proto::v1 as pb;
 use crate::summarize::Length;

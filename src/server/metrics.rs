@@ -46,7 +46,10 @@ impl Metrics {
     pub fn new(models: &[ModelMeta]) -> Self {
         let registry = Registry::new();
         let requests = must(IntCounterVec::new(
-            Opts::new("nutgraf_grpc_requests_total", "gRPC calls by method and final status code."),
+            Opts::new(
+                "nutgraf_grpc_requests_total",
+                "gRPC calls by method and final status code.",
+            ),
             &["method", "code"],
         ));
         let latency = must(HistogramVec::new(
@@ -55,26 +58,38 @@ impl Metrics {
                 "gRPC call latency (whole stream for streaming calls).",
             )
             .buckets(vec![
-                0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0,
+                0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
+                30.0,
             ]),
             &["method"],
         ));
         let stage = must(HistogramVec::new(
-            HistogramOpts::new("nutgraf_stage_duration_seconds", "CPU time per pipeline stage and queue wait.")
-                .buckets(vec![0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.05, 0.25, 1.0]),
+            HistogramOpts::new(
+                "nutgraf_stage_duration_seconds",
+                "CPU time per pipeline stage and queue wait.",
+            )
+            .buckets(vec![
+                0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.05, 0.25, 1.0,
+            ]),
             &["stage"],
         ));
         let in_flight = must(IntGauge::new(
             "nutgraf_analyses_in_flight",
             "Analyses admitted and not finished (running or queued).",
         ));
-        let streams_open = must(IntGauge::new("nutgraf_streams_open", "Streaming calls currently open."));
+        let streams_open = must(IntGauge::new(
+            "nutgraf_streams_open",
+            "Streaming calls currently open.",
+        ));
         let articles = must(IntCounterVec::new(
             Opts::new("nutgraf_articles_total", "Articles analysed, by language."),
             &["language"],
         ));
         let article_bytes = must(IntCounterVec::new(
-            Opts::new("nutgraf_article_bytes_total", "Article bytes analysed, by language."),
+            Opts::new(
+                "nutgraf_article_bytes_total",
+                "Article bytes analysed, by language.",
+            ),
             &["language"],
         ));
         let summary_sentences = must(IntCounter::new(
@@ -86,11 +101,17 @@ impl Metrics {
             &["label"],
         ));
         let rejected = must(IntCounterVec::new(
-            Opts::new("nutgraf_rejected_total", "Calls or items refused before analysis, by reason."),
+            Opts::new(
+                "nutgraf_rejected_total",
+                "Calls or items refused before analysis, by reason.",
+            ),
             &["reason"],
         ));
         let model_info = must(IntGaugeVec::new(
-            Opts::new("nutgraf_model_info", "Loaded models (value 1), with version and hash."),
+            Opts::new(
+                "nutgraf_model_info",
+                "Loaded models (value 1), with version and hash.",
+            ),
             &["name", "version", "sha256"],
         ));
         let build_info = must(IntGaugeVec::new(
@@ -102,7 +123,9 @@ impl Metrics {
                 .with_label_values(&[m.name, m.version.as_str(), m.sha256.as_str()])
                 .set(1);
         }
-        build_info.with_label_values(&[env!("CARGO_PKG_VERSION")]).set(1);
+        build_info
+            .with_label_values(&[env!("CARGO_PKG_VERSION")])
+            .set(1);
         for c in [
             Box::new(requests.clone()) as Box<dyn prometheus::core::Collector>,
             Box::new(latency.clone()),
@@ -229,21 +252,30 @@ pub async fn serve_metrics(
         let Ok((stream, _)) = conn else { continue };
         let metrics = metrics.clone();
         tokio::spawn(async move {
-            let svc = hyper::service::service_fn(move |req: hyper::Request<hyper::body::Incoming>| {
-                let metrics = metrics.clone();
-                async move {
-                    let (status, ctype, body) = match req.uri().path() {
-                        "/metrics" => (StatusCode::OK, "text/plain; version=0.0.4; charset=utf-8", metrics.render()),
-                        "/healthz" => (StatusCode::OK, "text/plain", "ok\n".to_string()),
-                        _ => (StatusCode::NOT_FOUND, "text/plain", "not found: try /metrics\n".to_string()),
-                    };
-                    let resp = Response::builder()
-                        .status(status)
-                        .header("content-type", ctype)
-                        .body(Full::new(Bytes::from(body)));
-                    resp.map_err(|e| e.to_string())
-                }
-            });
+            let svc =
+                hyper::service::service_fn(move |req: hyper::Request<hyper::body::Incoming>| {
+                    let metrics = metrics.clone();
+                    async move {
+                        let (status, ctype, body) = match req.uri().path() {
+                            "/metrics" => (
+                                StatusCode::OK,
+                                "text/plain; version=0.0.4; charset=utf-8",
+                                metrics.render(),
+                            ),
+                            "/healthz" => (StatusCode::OK, "text/plain", "ok\n".to_string()),
+                            _ => (
+                                StatusCode::NOT_FOUND,
+                                "text/plain",
+                                "not found: try /metrics\n".to_string(),
+                            ),
+                        };
+                        let resp = Response::builder()
+                            .status(status)
+                            .header("content-type", ctype)
+                            .body(Full::new(Bytes::from(body)));
+                        resp.map_err(|e| e.to_string())
+                    }
+                });
             let io = hyper_util::rt::TokioIo::new(stream);
             let _ = hyper::server::conn::http1::Builder::new()
                 .serve_connection(io, svc)

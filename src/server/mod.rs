@@ -78,11 +78,21 @@ fn read_pem(path: &std::path::Path, what: &str) -> anyhow::Result<Vec<u8>> {
 pub async fn start(cfg: &ServeConfig, analyzer: Arc<Analyzer>) -> anyhow::Result<Running> {
     let grpc_listener = tokio::net::TcpListener::bind(cfg.grpc_addr)
         .await
-        .with_context(|| format!("cannot listen on --grpc-addr {} (port in use?)", cfg.grpc_addr))?;
+        .with_context(|| {
+            format!(
+                "cannot listen on --grpc-addr {} (port in use?)",
+                cfg.grpc_addr
+            )
+        })?;
     let grpc_addr = grpc_listener.local_addr()?;
     let metrics_listener = tokio::net::TcpListener::bind(cfg.metrics_addr)
         .await
-        .with_context(|| format!("cannot listen on --metrics-addr {} (port in use?)", cfg.metrics_addr))?;
+        .with_context(|| {
+            format!(
+                "cannot listen on --metrics-addr {} (port in use?)",
+                cfg.metrics_addr
+            )
+        })?;
     let metrics_addr = metrics_listener.local_addr()?;
 
     let tokens = match &cfg.auth_tokens_file {
@@ -108,7 +118,10 @@ pub async fn start(cfg: &ServeConfig, analyzer: Arc<Analyzer>) -> anyhow::Result
     };
 
     let metrics = Arc::new(metrics::Metrics::new(analyzer.models()));
-    let pool = Arc::new(pool::CpuPool::new(cfg.workers(), cfg.max_concurrent_analyses)?);
+    let pool = Arc::new(pool::CpuPool::new(
+        cfg.workers(),
+        cfg.max_concurrent_analyses,
+    )?);
     let draining = Arc::new(AtomicBool::new(false));
     let settings = service::ServiceSettings {
         request_timeout: cfg.request_timeout,
@@ -116,7 +129,13 @@ pub async fn start(cfg: &ServeConfig, analyzer: Arc<Analyzer>) -> anyhow::Result
         max_message_bytes: cfg.max_message_bytes,
         log_text: cfg.log_text,
     };
-    let svc = service::ArticleSvc::new(analyzer, pool.clone(), metrics.clone(), settings, draining.clone());
+    let svc = service::ArticleSvc::new(
+        analyzer,
+        pool.clone(),
+        metrics.clone(),
+        settings,
+        draining.clone(),
+    );
     let article = ArticleServiceServer::new(svc)
         .accept_compressed(CompressionEncoding::Gzip)
         .accept_compressed(CompressionEncoding::Zstd)
@@ -140,7 +159,9 @@ pub async fn start(cfg: &ServeConfig, analyzer: Arc<Analyzer>) -> anyhow::Result
 
     let mut builder = Server::builder();
     if let Some(tls) = tls {
-        builder = builder.tls_config(tls).context("invalid TLS configuration")?;
+        builder = builder
+            .tls_config(tls)
+            .context("invalid TLS configuration")?;
     }
     let router = builder
         .tcp_nodelay(true)
@@ -189,11 +210,13 @@ pub async fn start(cfg: &ServeConfig, analyzer: Arc<Analyzer>) -> anyhow::Result
                 health
                     .set_service_status(proto::SERVICE_NAME, ServingStatus::NotServing)
                     .await;
-                health.set_service_status("", ServingStatus::NotServing).await;
+                health
+                    .set_service_status("", ServingStatus::NotServing)
+                    .await;
             }
         };
-        let incoming = tonic::transport::server::TcpIncoming::from(grpc_listener)
-            .with_nodelay(Some(true));
+        let incoming =
+            tonic::transport::server::TcpIncoming::from(grpc_listener).with_nodelay(Some(true));
         let serve = router.serve_with_incoming_shutdown(incoming, drain_signal);
         tokio::pin!(serve);
         let grace_timer = async {

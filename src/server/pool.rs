@@ -165,7 +165,10 @@ mod tests {
         let pool = CpuPool::new(1, 1).unwrap();
         let a = pool.try_admit().unwrap();
         assert_eq!(pool.try_admit().err(), Some(PoolError::Overloaded));
-        let (v, _) = pool.run(a, CancelFlag::default(), |_| 41 + 1).await.unwrap();
+        let (v, _) = pool
+            .run(a, CancelFlag::default(), |_| 41 + 1)
+            .await
+            .unwrap();
         assert_eq!(v, 42);
         assert!(pool.try_admit().is_ok());
     }

@@ -79,7 +79,9 @@ impl ArticleSvc {
     fn pool_status(&self, e: PoolError) -> Status {
         match e {
             PoolError::Overloaded => self.overloaded(),
-            PoolError::Unavailable => Status::internal("analysis failed unexpectedly; the error was logged"),
+            PoolError::Unavailable => {
+                Status::internal("analysis failed unexpectedly; the error was logged")
+            }
         }
     }
 
@@ -222,17 +224,29 @@ impl pb::article_service_server::ArticleService for ArticleSvc {
                 let work = async {
                     let admission = tokio::time::timeout_at(deadline, this.pool.admit())
                         .await
-                        .map_err(|_| Status::deadline_exceeded("deadline exceeded while waiting for a free worker"))?
+                        .map_err(|_| {
+                            Status::deadline_exceeded(
+                                "deadline exceeded while waiting for a free worker",
+                            )
+                        })?
                         .map_err(|e| this.pool_status(e))?;
                     let ev_tx = tx.clone();
                     let ev_id = id.clone();
                     let a = this
                         .run_one(msg, admission, deadline, move |ev| {
                             let event = match ev {
-                                Event::Language(l) => pb::analyze_event::Event::Language(l.to_string()),
-                                Event::Topic(t) => pb::analyze_event::Event::Topic(convert::topic(t)),
-                                Event::Sentence(s) => pb::analyze_event::Event::Sentence(convert::sentence(s)),
-                                Event::Entity(e) => pb::analyze_event::Event::Entity(convert::entity(e)),
+                                Event::Language(l) => {
+                                    pb::analyze_event::Event::Language(l.to_string())
+                                }
+                                Event::Topic(t) => {
+                                    pb::analyze_event::Event::Topic(convert::topic(t))
+                                }
+                                Event::Sentence(s) => {
+                                    pb::analyze_event::Event::Sentence(convert::sentence(s))
+                                }
+                                Event::Entity(e) => {
+                                    pb::analyze_event::Event::Entity(convert::entity(e))
+                                }
                                 Event::Checkpoint => {
                                     return if ev_tx.is_closed() {
                                         ControlFlow::Break(())
@@ -289,48 +303,56 @@ impl pb::article_service_server::ArticleService for ArticleSvc {
         // request timeout bounds each article.
         let client_deadline = super::deadline::client_deadline(request.metadata());
         let inbound = request.into_inner();
-        let span = info_span!("rpc", method = "AnalyzeBatch", items = field::Empty, code = field::Empty, latency_ms = field::Empty);
+        let span = info_span!(
+            "rpc",
+            method = "AnalyzeBatch",
+            items = field::Empty,
+            code = field::Empty,
+            latency_ms = field::Empty
+        );
         let this = self.clone();
         self.metrics.streams_open.inc();
         let per_item = self.settings.request_timeout;
-        let items = super::stream::ordered_window(inbound, self.settings.batch_window, move |item| {
-            let this = this.clone();
-            async move {
-                let msg = match item {
-                    Ok(m) => m,
-                    // A message that could not be decoded (bad UTF-8, too
-                    // large) has no id we can read; report it in order and
-                    // go on.
-                    Err(s) => {
-                        this.metrics.rejected("undecodable");
-                        return convert::item_error("", &s);
+        let items =
+            super::stream::ordered_window(inbound, self.settings.batch_window, move |item| {
+                let this = this.clone();
+                async move {
+                    let msg = match item {
+                        Ok(m) => m,
+                        // A message that could not be decoded (bad UTF-8, too
+                        // large) has no id we can read; report it in order and
+                        // go on.
+                        Err(s) => {
+                            this.metrics.rejected("undecodable");
+                            return convert::item_error("", &s);
+                        }
+                    };
+                    let id = msg.id.clone();
+                    if let Err(s) = this.check(&msg) {
+                        this.metrics.rejected("invalid");
+                        return convert::item_error(&id, &s);
                     }
-                };
-                let id = msg.id.clone();
-                if let Err(s) = this.check(&msg) {
-                    this.metrics.rejected("invalid");
-                    return convert::item_error(&id, &s);
-                }
-                let deadline = TokioInstant::now() + per_item;
-                let admission = match tokio::time::timeout_at(deadline, this.pool.admit()).await {
-                    Ok(Ok(a)) => a,
-                    Ok(Err(e)) => return convert::item_error(&id, &this.pool_status(e)),
-                    Err(_) => {
-                        return convert::item_error(
-                            &id,
-                            &Status::deadline_exceeded("timed out waiting for a free worker"),
-                        )
+                    let deadline = TokioInstant::now() + per_item;
+                    let admission = match tokio::time::timeout_at(deadline, this.pool.admit()).await
+                    {
+                        Ok(Ok(a)) => a,
+                        Ok(Err(e)) => return convert::item_error(&id, &this.pool_status(e)),
+                        Err(_) => {
+                            return convert::item_error(
+                                &id,
+                                &Status::deadline_exceeded("timed out waiting for a free worker"),
+                            )
+                        }
+                    };
+                    match this
+                        .run_one(msg, admission, deadline, |_| ControlFlow::Continue(()))
+                        .await
+                    {
+                        Ok(a) => convert::response(&a),
+                        Err(s) => convert::item_error(&id, &s),
                     }
-                };
-                match this
-                    .run_one(msg, admission, deadline, |_| ControlFlow::Continue(()))
-                    .await
-                {
-                    Ok(a) => convert::response(&a),
-                    Err(s) => convert::item_error(&id, &s),
                 }
-            }
-        });
+            });
         let this = self.clone();
         let out = super::stream::finish_stream(items, client_deadline, move |n, code| {
             span.record("items", n);
@@ -385,7 +407,8 @@ impl pb::article_service_server::ArticleService for ArticleSvc {
                 max_id_bytes: limits.max_id_bytes as u32,
             }),
         };
-        self.metrics.call("GetModelInfo", Code::Ok, started.elapsed());
+        self.metrics
+            .call("GetModelInfo", Code::Ok, started.elapsed());
         Ok(Response::new(resp))
     }
 }

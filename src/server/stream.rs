@@ -16,7 +16,11 @@ use tokio::time::{Instant, Sleep};
 use tonic::{Code, Status};
 
 /// Map each input item through `f`, at most `window` at a time, in order.
-pub fn ordered_window<S, T, F, Fut>(input: S, window: usize, f: F) -> impl Stream<Item = Fut::Output>
+pub fn ordered_window<S, T, F, Fut>(
+    input: S,
+    window: usize,
+    f: F,
+) -> impl Stream<Item = Fut::Output>
 where
     S: Stream<Item = T>,
     F: FnMut(T) -> Fut,
@@ -131,13 +135,17 @@ mod tests {
     async fn reports_end_once() {
         let seen = Arc::new(Mutex::new(Vec::new()));
         let s2 = seen.clone();
-        let s = finish_stream(futures::stream::iter(0..3), None, move |n, c| s2.lock().unwrap().push((n, c)));
+        let s = finish_stream(futures::stream::iter(0..3), None, move |n, c| {
+            s2.lock().unwrap().push((n, c))
+        });
         let v: Vec<_> = s.collect().await;
         assert_eq!(v.len(), 3);
         assert_eq!(*seen.lock().unwrap(), vec![(3, Code::Ok)]);
 
         let s3 = seen.clone();
-        let mut s = finish_stream(futures::stream::pending::<u8>(), None, move |n, c| s3.lock().unwrap().push((n, c)));
+        let mut s = finish_stream(futures::stream::pending::<u8>(), None, move |n, c| {
+            s3.lock().unwrap().push((n, c))
+        });
         let _ = futures::poll!(s.next());
         drop(s);
         assert_eq!(seen.lock().unwrap()[1], (0, Code::Cancelled));
