@@ -65,6 +65,9 @@ pub const W_ABBR_FINAL: u16 = 1 << 11;
 /// Share-bar / page-UI word ("Facebook", "Imprimer", "طباعة"): a line made
 /// only of these is boilerplate.
 pub const W_UI: u16 = 1 << 12;
+/// First word of a boilerplate phrase: only tokens with this bit are looked
+/// up in [`phrases`].
+pub const W_PHRASE: u16 = 1 << 13;
 
 const UI_WORDS: &str = "facebook twitter whatsapp telegram linkedin instagram youtube tiktok pinterest reddit \
 messenger email e-mail mail print imprimer partager partagez share tweet pocket copier copy link lien \
@@ -259,6 +262,13 @@ pub fn words() -> &'static FxMap<String, u16> {
         add(ABBR, W_ABBR);
         add(ABBR_FINAL, W_ABBR_FINAL);
         add(UI_WORDS, W_UI);
+        // Plain whitespace split (not the tokenizer, which needs this very
+        // table): the first word of every phrase is a single token anyway.
+        for p in BOILER_TAIL.iter().chain(BOILER_LINE) {
+            if let Some(w) = p.split_whitespace().next() {
+                *m.entry(fold(w)).or_insert(0) |= W_PHRASE;
+            }
+        }
         m
     })
 }

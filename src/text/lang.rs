@@ -134,6 +134,10 @@ impl LangStats {
     }
 
     fn spelling_cues(&mut self, raw: &str) {
+        // Only short texts need this fallback: stop words decide longer ones.
+        if self.latin_words > 40 {
+            return;
+        }
         let b = raw.as_bytes();
         let n = b.len();
         let has = |p: &[u8]| b.windows(p.len()).any(|w| w.eq_ignore_ascii_case(p));

@@ -12,7 +12,7 @@
 //! Then Body and Boilerplate blocks are split into sentences; Title, Byline
 //! and Heading blocks are one unit each.
 
-use super::data::{self, word_flags, Boiler, L_AR, L_EN, L_FR, W_BYLINE, W_DATE, W_UI};
+use super::data::{self, word_flags, Boiler, L_AR, L_EN, L_FR, W_BYLINE, W_DATE, W_PHRASE, W_UI};
 use super::lang::LangStats;
 use super::normalize::line_key;
 use super::sentences;
@@ -162,7 +162,7 @@ fn feats(doc: &Document<'_>, b: &Block, flags: &[u16], params: &StructureParams)
         break;
     }
     f.date |= f.year && f.words <= params.byline_max_words;
-    f.phrase = find_phrase(doc, toks, f.words, f.ends_terminal, params);
+    f.phrase = find_phrase(doc, toks, tflags, f.words, f.ends_terminal, params);
     f
 }
 
@@ -172,6 +172,7 @@ fn feats(doc: &Document<'_>, b: &Block, flags: &[u16], params: &StructureParams)
 fn find_phrase(
     doc: &Document<'_>,
     toks: &[Token],
+    tflags: &[u16],
     words: usize,
     ends_terminal: bool,
     params: &StructureParams,
@@ -182,6 +183,9 @@ fn find_phrase(
     let table = data::phrases();
     let mut best: Option<Boiler> = None;
     for (i, t) in toks.iter().enumerate() {
+        if tflags.get(i).is_none_or(|f| f & W_PHRASE == 0) {
+            continue;
+        }
         let Some(cands) = table.get(doc.norm(t)) else {
             continue;
         };
@@ -252,10 +256,10 @@ pub fn build_document_with<'a>(
         .tokens
         .iter()
         .map(|t| {
-            if t.kind == TokenKind::Word {
-                word_flags(doc.norm(t))
-            } else {
+            if t.kind == TokenKind::Number {
                 0
+            } else {
+                word_flags(doc.norm(t))
             }
         })
         .collect();
@@ -343,7 +347,12 @@ fn classify_blocks(
     for (i, (b, f)) in blocks.iter().zip(&feats).enumerate() {
         let short = f.words <= params.title_max_words && f.chars <= 400;
         // Title or repeated title.
-        if short && !title_keys.is_empty() && title_keys.iter().any(|t| close_len(t, f.chars)) {
+        if short
+            && !title_keys.is_empty()
+            && title_keys
+                .iter()
+                .any(|t| close_len(t, f.chars) && starts_like(doc, b, t))
+        {
             let k = line_key(block_text(doc, b));
             if title_keys.contains(&k) {
                 roles.push(Role::Title);
@@ -398,6 +407,24 @@ fn classify_blocks(
 fn close_len(key: &str, chars: u32) -> bool {
     let k = key.chars().count() as u32;
     chars + 8 >= k && chars <= k * 2 + 16
+}
+
+/// Cheap filter before computing a block's line key: does the title key
+/// start with the alphanumeric head of the block's first word/number?
+fn starts_like(doc: &Document<'_>, b: &Block, key: &str) -> bool {
+    let toks = doc.tokens.get(b.tokens.clone()).unwrap_or(&[]);
+    let Some(t) = toks
+        .iter()
+        .find(|t| matches!(t.kind, TokenKind::Word | TokenKind::Number))
+    else {
+        return false;
+    };
+    let n = doc.norm(t);
+    let head_len = n
+        .char_indices()
+        .find(|(_, c)| !c.is_alphanumeric())
+        .map_or(n.len(), |(i, _)| i);
+    key.starts_with(n.get(..head_len).unwrap_or(""))
 }
 
 fn looks_like_byline(f: &Feats, params: &StructureParams) -> bool {

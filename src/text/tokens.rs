@@ -176,6 +176,8 @@ struct Tokenizer<'t, 'o> {
     pos: usize,
     cp: u32,
     url_until: usize,
+    /// Does the range contain '@' at all? (no: no e-mail, skip the check)
+    has_at: bool,
     table: &'static [Class; TABLE_LEN],
     out: &'o mut Vec<Token>,
     norm_buf: &'o mut String,
@@ -264,10 +266,16 @@ impl Tokenizer<'_, '_> {
 
     fn run(&mut self) {
         while let Some(c) = self.peek() {
+            if c == ' ' {
+                self.pos += 1;
+                self.cp += 1;
+                continue;
+            }
             match self.cls(c) {
                 Class::Space | Class::Invisible => self.bump(c),
                 Class::Letter | Class::Digit
                     if c.is_ascii_alphanumeric()
+                        && (self.has_at || matches!(c, 'h' | 'H' | 'w' | 'W'))
                         && self.pos >= self.url_until
                         && self.try_url() => {}
                 Class::Letter => self.word(),
@@ -282,18 +290,30 @@ impl Tokenizer<'_, '_> {
     /// and remembers its end, so a long run is never rescanned.
     fn try_url(&mut self) -> bool {
         let rest = self.s.get(self.pos..self.end).unwrap_or("");
-        let run_len = rest
-            .bytes()
-            .position(|b| {
-                !b.is_ascii_graphic()
-                    || matches!(
-                        b,
-                        b'<' | b'>' | b'"' | b'(' | b')' | b'[' | b']' | b'{' | b'}'
-                    )
-            })
-            .unwrap_or(rest.len());
+        let bytes = rest.as_bytes();
+        let mut run_len = bytes.len();
+        let mut at: Option<usize> = None;
+        for (i, &b) in bytes.iter().enumerate() {
+            if !b.is_ascii_graphic()
+                || matches!(
+                    b,
+                    b'<' | b'>' | b'"' | b'(' | b')' | b'[' | b']' | b'{' | b'}'
+                )
+            {
+                run_len = i;
+                break;
+            }
+            if b == b'@' && at.is_none() {
+                at = Some(i);
+            }
+        }
         self.url_until = self.pos + run_len;
         let run = rest.get(..run_len).unwrap_or("");
+        // Plain words (the vast majority) leave here.
+        let first = bytes.first().map(|b| b.to_ascii_lowercase());
+        if at.is_none() && !matches!(first, Some(b'h' | b'w')) {
+            return false;
+        }
         let lower_starts = |p: &str| {
             run.len() > p.len()
                 && run
@@ -302,9 +322,9 @@ impl Tokenizer<'_, '_> {
         };
         let is_url = lower_starts("http://") || lower_starts("https://") || lower_starts("www.");
         let is_mail = !is_url
-            && match run.find('@') {
+            && match at {
                 Some(at) if at > 0 => {
-                    let local = &run.as_bytes()[..at];
+                    let local = run.as_bytes().get(..at).unwrap_or(&[]);
                     let domain = run.get(at + 1..).unwrap_or("");
                     local
                         .iter()
@@ -553,6 +573,10 @@ pub fn tokenize_into(
         pos: range.start.min(end),
         cp: cp_start,
         url_until: 0,
+        has_at: text
+            .as_bytes()
+            .get(range.start.min(end)..end)
+            .is_some_and(|b| b.contains(&b'@')),
         table: class_table(),
         out: tokens,
         norm_buf,
