@@ -39,7 +39,11 @@ impl CSent {
 pub fn token_forms(lang: Lang, raw: &str) -> (String, String) {
     let mut buf = String::new();
     let f = crate::text::tokens::token_forms(raw, lang, &mut buf);
-    let get = |r: std::ops::Range<u32>| buf.get(r.start as usize..r.end as usize).unwrap_or("").to_string();
+    let get = |r: std::ops::Range<u32>| {
+        buf.get(r.start as usize..r.end as usize)
+            .unwrap_or("")
+            .to_string()
+    };
     (get(f.norm), get(f.stem))
 }
 
@@ -70,7 +74,7 @@ pub fn parse(text: &str, lang: Lang) -> anyhow::Result<Vec<CSent>> {
         }
         let mut parts = line.split('\t');
         let tok = parts.next().unwrap_or("");
-        let tag = parts.last().unwrap_or("O").trim();
+        let tag = parts.next_back().unwrap_or("O").trim();
         let Some(t) = tag_from_str(tag) else {
             anyhow::bail!("line {}: unknown tag {tag:?}", ln + 1);
         };
@@ -128,7 +132,11 @@ mod tests {
 
     #[test]
     fn parse_and_spans() {
-        let s = parse("Abdellatif\tB-PER\nHammouchi\tI-PER\nin\tO\nRabat\tB-LOC\n\nX\tO\n", Lang::En).unwrap();
+        let s = parse(
+            "Abdellatif\tB-PER\nHammouchi\tI-PER\nin\tO\nRabat\tB-LOC\n\nX\tO\n",
+            Lang::En,
+        )
+        .unwrap();
         assert_eq!(s.len(), 2);
         assert_eq!(s[0].toks[0].norm, "abdellatif");
         assert_eq!(spans(&s[0].tags), vec![(0, 2, 1), (3, 4, 2)]);

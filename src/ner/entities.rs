@@ -6,7 +6,7 @@
 //! document with many mentions cannot make it quadratic.
 
 use super::features::match_key;
-use super::gazetteer::Triggers;
+use super::gazetteer::{Gazetteer, Triggers};
 use super::hash::{hash_str, seq_extend, SEQ_START};
 use super::{DocEntity, Entities, EntityType, Mention};
 use crate::text::{Document, Lang, Role, Span, Token};
@@ -33,8 +33,8 @@ impl Default for SalienceWeights {
     fn default() -> Self {
         SalienceWeights {
             frequency: 0.35,
-            first_position: 0.25,
-            in_title: 0.25,
+            first_position: 0.2,
+            in_title: 0.3,
             spread: 0.15,
         }
     }
@@ -55,7 +55,7 @@ pub struct RawMention {
 
 /// The mention's span: from its first token, after Arabic proclitics
 /// (و ب ل ك ف) which are not part of the name, to the end of its last token.
-pub fn mention_span(doc: &Document<'_>, toks: &[Token]) -> Option<Span> {
+pub fn mention_span(doc: &Document<'_>, toks: &[Token], gaz: &Gazetteer) -> Option<Span> {
     let first = toks.first()?;
     let last = toks.last()?;
     let mut span = Span {
@@ -64,7 +64,10 @@ pub fn mention_span(doc: &Document<'_>, toks: &[Token]) -> Option<Span> {
         cstart: first.span.cstart,
         cend: last.span.cend,
     };
-    let pc = usize::from(first.proclitic_chars);
+    let mut pc = usize::from(first.proclitic_chars);
+    if pc == 0 {
+        pc = conjunction_waw(doc, first, gaz);
+    }
     if pc > 0 {
         let text = doc.token_text(first);
         // Only when something of the name is left after the proclitics.
@@ -80,6 +83,25 @@ pub fn mention_span(doc: &Document<'_>, toks: &[Token]) -> Option<Span> {
     Some(span)
 }
 
+/// 1 when the token starts with a conjunction و that the text pipeline
+/// kept (it only splits it before an article or hamza, to keep وزير and
+/// وجدة whole) but which is not part of the name: وفرنسا when فرنسا,
+/// not وفرنسا, is a known one-token name.
+fn conjunction_waw(doc: &Document<'_>, t: &Token, gaz: &Gazetteer) -> usize {
+    let norm = doc.norm(t);
+    let Some(rest) = norm.strip_prefix('و') else {
+        return 0;
+    };
+    if rest.chars().count() < 3 || gaz.is_exact(hash_str(norm)) {
+        return 0;
+    }
+    let raw = doc.token_text(t);
+    if !raw.starts_with('و') {
+        return 0;
+    }
+    usize::from(gaz.is_exact(hash_str(rest)))
+}
+
 /// Build a mention from a tagged token range (absolute token indices).
 pub fn raw_mention(
     doc: &Document<'_>,
@@ -89,6 +111,20 @@ pub fn raw_mention(
     tokens: Range<usize>,
     etype: EntityType,
 ) -> Option<RawMention> {
+    // Latin script: a mention starts at a capitalised word ("chef du
+    // gouvernement Aziz Akhannouch" -> "Aziz Akhannouch"), when it has one.
+    let mut tokens = tokens;
+    if lang != Lang::Ar {
+        let all = doc.tokens.get(tokens.clone())?;
+        if let Some(k) = all.iter().position(|t| {
+            doc.token_text(t)
+                .chars()
+                .next()
+                .is_some_and(|c| c.is_uppercase() || c.is_numeric())
+        }) {
+            tokens = tokens.start + k..tokens.end;
+        }
+    }
     let toks = doc.tokens.get(tokens.clone())?;
     // Leading titles (السيد، الدكتور، Mr, M.) are not part of the name,
     // as long as something is left.
@@ -135,6 +171,7 @@ const MAX_NAME: usize = 8;
 pub fn merge(
     doc: &Document<'_>,
     lang: Lang,
+    gaz: &Gazetteer,
     raws: Vec<RawMention>,
     weights: &SalienceWeights,
 ) -> Entities {
@@ -190,7 +227,7 @@ pub fn merge(
             }
         }
         // Index this group's parts for shorter groups.
-        if n >= 2 && n <= MAX_NAME {
+        if (2..=MAX_NAME).contains(&n) {
             let r = root(&parent, g);
             for a in 0..n {
                 for b in a + 1..=n.min(a + MAX_SUB) {
@@ -204,8 +241,7 @@ pub fn merge(
                     let h = seq_hash(&keys[a..b]);
                     let e = sub_index.entry((*ty, h)).or_insert(r);
                     let cur = root(&parent, *e);
-                    if cur != r
-                        && (count_of(&parent, &groups, r) > count_of(&parent, &groups, cur))
+                    if cur != r && (count_of(&parent, &groups, r) > count_of(&parent, &groups, cur))
                     {
                         *e = r;
                     }
@@ -275,7 +311,11 @@ pub fn merge(
             + weights.first_position * early
             + weights.in_title * if in_title { 1.0 } else { 0.0 }
             + weights.spread * spread.min(1.0);
-        let s = if s.is_finite() { s.clamp(0.0, 1.0) } else { 0.0 };
+        let s = if s.is_finite() {
+            s.clamp(0.0, 1.0)
+        } else {
+            0.0
+        };
         scored.push((s, ei));
     }
     // Sort by salience, ties by first appearance (deterministic).
@@ -289,7 +329,7 @@ pub fn merge(
         let span = doc
             .tokens
             .get(m.tokens.clone())
-            .and_then(|t| mention_span(doc, t))
+            .and_then(|t| mention_span(doc, t, gaz))
             .unwrap_or_default();
         mentions.push(Mention {
             span,
@@ -304,7 +344,7 @@ pub fn merge(
         .map(|(s, old)| {
             let (ty, ms) = &ents[*old];
             DocEntity {
-                text: canonical_text(doc, &raws, ms),
+                text: canonical_text(doc, gaz, &raws, ms),
                 etype: *ty,
                 salience: *s,
                 mentions: ms.clone(),
@@ -316,24 +356,23 @@ pub fn merge(
 
 /// The most complete mention's text (most tokens, then earliest), titles
 /// and proclitics excluded.
-fn canonical_text(doc: &Document<'_>, raws: &[RawMention], ms: &[usize]) -> String {
+fn canonical_text(
+    doc: &Document<'_>,
+    gaz: &Gazetteer,
+    raws: &[RawMention],
+    ms: &[usize],
+) -> String {
     let best = ms
         .iter()
         .copied()
-        .max_by(|a, b| {
-            raws[*a]
-                .keys
-                .len()
-                .cmp(&raws[*b].keys.len())
-                .then(b.cmp(a))
-        })
+        .max_by(|a, b| raws[*a].keys.len().cmp(&raws[*b].keys.len()).then(b.cmp(a)))
         .unwrap_or(0);
     let Some(m) = raws.get(best) else {
         return String::new();
     };
     doc.tokens
         .get(m.core.clone())
-        .and_then(|t| mention_span(doc, t))
+        .and_then(|t| mention_span(doc, t, gaz))
         .map(|s| s.slice(doc.text).to_string())
         .unwrap_or_default()
 }
@@ -360,5 +399,7 @@ fn title_key_hashes(doc: &Document<'_>, lang: Lang) -> Vec<u64> {
 
 /// Is `needle` a contiguous part of `hay`? (Title lengths are bounded.)
 fn contains_seq(hay: &[u64], needle: &[u64]) -> bool {
-    !needle.is_empty() && needle.len() <= hay.len() && hay.windows(needle.len()).any(|w| w == needle)
+    !needle.is_empty()
+        && needle.len() <= hay.len()
+        && hay.windows(needle.len()).any(|w| w == needle)
 }

@@ -151,11 +151,21 @@ fn guess_lang(args: &EvalArgs, text: &str) -> anyhow::Result<Lang> {
         .collect();
     let fr = words
         .iter()
-        .filter(|w| matches!(w.as_str(), "le" | "la" | "les" | "de" | "des" | "du" | "et" | "est"))
+        .filter(|w| {
+            matches!(
+                w.as_str(),
+                "le" | "la" | "les" | "de" | "des" | "du" | "et" | "est"
+            )
+        })
         .count();
     let en = words
         .iter()
-        .filter(|w| matches!(w.as_str(), "the" | "of" | "and" | "to" | "in" | "is" | "was"))
+        .filter(|w| {
+            matches!(
+                w.as_str(),
+                "the" | "of" | "and" | "to" | "in" | "is" | "was"
+            )
+        })
         .count();
     Ok(if fr > en { Lang::Fr } else { Lang::En })
 }
@@ -166,8 +176,8 @@ pub fn run(args: &EvalArgs) -> anyhow::Result<()> {
     let text = std::fs::read_to_string(&args.file)
         .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", args.file.display()))?;
     let lang = guess_lang(args, &text)?;
-    let sents = conll::parse(&text, lang)
-        .map_err(|e| anyhow::anyhow!("{}: {e}", args.file.display()))?;
+    let sents =
+        conll::parse(&text, lang).map_err(|e| anyhow::anyhow!("{}: {e}", args.file.display()))?;
     let tagger = model
         .tagger(lang)
         .ok_or_else(|| anyhow::anyhow!("model has no tagger for {}", lang.code()))?;
@@ -182,7 +192,12 @@ pub fn run(args: &EvalArgs) -> anyhow::Result<()> {
         ntok += s.toks.len();
         if args.dump.is_some() {
             for ((t, g), p) in s.toks.iter().zip(&s.tags).zip(&out) {
-                let name = |x: u8| super::model::TAG_NAMES.get(x as usize).copied().unwrap_or("O");
+                let name = |x: u8| {
+                    super::model::TAG_NAMES
+                        .get(x as usize)
+                        .copied()
+                        .unwrap_or("O")
+                };
                 dump.push_str(&format!("{}\t{}\t{}\n", t.raw, name(*g), name(*p)));
             }
             dump.push('\n');
@@ -216,7 +231,11 @@ mod tests {
     #[test]
     fn exact_span_and_type() {
         let mut sc = Scores::default();
-        score_spans(&mut sc, &[(0, 2, 1), (3, 4, 2)], &[(0, 2, 1), (3, 5, 2), (6, 7, 3)]);
+        score_spans(
+            &mut sc,
+            &[(0, 2, 1), (3, 4, 2)],
+            &[(0, 2, 1), (3, 5, 2), (6, 7, 3)],
+        );
         let o = sc.overall();
         assert_eq!((o.tp, o.fp, o.fn_), (1, 2, 1));
         assert!((o.precision() - 1.0 / 3.0).abs() < 1e-9);

@@ -22,13 +22,18 @@ pub struct TokView<'a> {
 /// the matching key of gazetteers, triggers and entity merging (so that
 /// المغرب / والمغرب / للمغرب / بالمغرب all give مغرب).
 ///
-/// Conservative on purpose: ب ل ك are only removed when an article follows
-/// (لبنان must stay لبنان), و ف only when at least three letters remain.
+/// Conservative on purpose: ف ب ل ك are only removed when an article
+/// follows (فرنسا and لبنان must stay whole), و whenever at least three
+/// letters remain (و-initial names lose it too, consistently on both sides).
 pub fn ar_bare(norm: &str) -> &str {
     let mut s = norm;
     let n = |x: &str| x.chars().count();
-    if let Some(r) = s.strip_prefix(['و', 'ف']) {
+    if let Some(r) = s.strip_prefix('و') {
         if n(r) >= 3 {
+            s = r;
+        }
+    } else if let Some(r) = s.strip_prefix('ف') {
+        if (r.starts_with("ال") || r.starts_with("لل")) && n(r) >= 4 {
             s = r;
         }
     }
@@ -51,7 +56,7 @@ pub fn ar_bare(norm: &str) -> &str {
 }
 
 /// The matching key of a token for gazetteers / triggers / merging.
-pub fn match_key<'a>(lang: Lang, norm: &'a str) -> &'a str {
+pub fn match_key(lang: Lang, norm: &str) -> &str {
     match lang {
         Lang::Ar => ar_bare(norm),
         _ => norm,
@@ -301,8 +306,7 @@ pub fn sentence_features(
         }
     };
     offsets.push(0);
-    for i in 0..n {
-        let c = &info[i];
+    for (i, c) in info.iter().enumerate() {
         let m1 = get(i as isize - 1);
         let m2 = get(i as isize - 2);
         let p1 = get(i as isize + 1);
@@ -353,7 +357,13 @@ pub fn sentence_features(
             _ => 5,
         };
         keys.push(key2(T_SLEN_SHAPE, slen, c.shape));
-        let pos = if i == 0 { 0u64 } else if i + 1 == n { 1 } else { 2 };
+        let pos = if i == 0 {
+            0u64
+        } else if i + 1 == n {
+            1
+        } else {
+            2
+        };
         keys.push(key2(T_SLEN_POS, slen, pos));
         keys.push(key2(T_SHAPE3, key2(0, sm1, c.shape), sp1));
         keys.push(key2(T_NORM_P1_SHAPE, norm_or(p1, EOS), c.shape));
@@ -407,6 +417,9 @@ mod tests {
         assert_eq!(ar_bare("بالمغرب"), "مغرب");
         assert_eq!(ar_bare("لبنان"), "لبنان");
         assert_eq!(ar_bare("ومحمد"), "محمد");
+        assert_eq!(ar_bare("فرنسا"), "فرنسا");
+        assert_eq!(ar_bare("وفرنسا"), "فرنسا");
+        assert_eq!(ar_bare("فالمغرب"), "مغرب");
         assert_eq!(ar_bare("و"), "و");
         assert_eq!(ar_bare(""), "");
     }

@@ -33,7 +33,10 @@ pub type U64Set = HashSet<u64, BuildHasherDefault<PassThrough>>;
 pub const GAZ_CLASSES: [&str; 5] = ["PER", "LOC", "ORG", "MISC", "FIRST"];
 
 pub fn gaz_class(name: &str) -> Option<u32> {
-    GAZ_CLASSES.iter().position(|c| *c == name).map(|i| i as u32)
+    GAZ_CLASSES
+        .iter()
+        .position(|c| *c == name)
+        .map(|i| i as u32)
 }
 
 /// Trigger classes: a title before a person (السيد, Mr, M.), a head noun of
@@ -42,7 +45,10 @@ pub fn gaz_class(name: &str) -> Option<u32> {
 pub const TRIG_CLASSES: [&str; 4] = ["PER", "ORG", "LOC", "ROLE"];
 
 pub fn trig_class(name: &str) -> Option<u32> {
-    TRIG_CLASSES.iter().position(|c| *c == name).map(|i| i as u32)
+    TRIG_CLASSES
+        .iter()
+        .position(|c| *c == name)
+        .map(|i| i as u32)
 }
 
 /// Longest entry, in tokens; longer entries are dropped at build time.
@@ -54,6 +60,10 @@ pub struct Gazetteer {
     entries: U64Map<u32>,
     /// Sequence hashes of every proper prefix of an entry.
     prefixes: U64Set,
+    /// Hashes of the full norm (nothing stripped) of one-token entries:
+    /// tells whether a leading و is part of a name (واشنطن) or a
+    /// conjunction (وفرنسا) when cutting mention spans.
+    exact: U64Set,
 }
 
 impl Gazetteer {
@@ -76,6 +86,16 @@ impl Gazetteer {
         self.entries.len()
     }
 
+    /// Record the full-norm hash of a one-token entry.
+    pub fn insert_exact(&mut self, norm_hash: u64) {
+        self.exact.insert(norm_hash);
+    }
+
+    /// Is this full-norm hash a one-token entry?
+    pub fn is_exact(&self, norm_hash: u64) -> bool {
+        self.exact.contains(&norm_hash)
+    }
+
     pub fn is_empty(&self) -> bool {
         self.entries.is_empty()
     }
@@ -90,7 +110,9 @@ impl Gazetteer {
         for i in 0..keys.len() {
             let mut h = SEQ_START;
             for len in 1..=MAX_ENTRY_TOKENS {
-                let Some(k) = keys.get(i + len - 1) else { break };
+                let Some(k) = keys.get(i + len - 1) else {
+                    break;
+                };
                 h = seq_extend(h, *k);
                 if let Some(bits) = self.entries.get(&h) {
                     let mut b = *bits;
@@ -132,6 +154,12 @@ impl Gazetteer {
         for k in p {
             w.u64(k);
         }
+        let mut x: Vec<u64> = self.exact.iter().copied().collect();
+        x.sort_unstable();
+        w.u64(x.len() as u64);
+        for k in x {
+            w.u64(k);
+        }
     }
 
     pub fn read(r: &mut ByteReader<'_>) -> Result<Self, ModelError> {
@@ -147,6 +175,11 @@ impl Gazetteer {
         g.prefixes.reserve(n);
         for _ in 0..n {
             g.prefixes.insert(r.u64()?);
+        }
+        let n = r.len(8)?;
+        g.exact.reserve(n);
+        for _ in 0..n {
+            g.exact.insert(r.u64()?);
         }
         Ok(g)
     }
@@ -212,7 +245,10 @@ mod tests {
     #[test]
     fn multi_token_matches_and_round_trip() {
         let mut g = Gazetteer::default();
-        let h: Vec<u64> = ["new", "york", "city"].iter().map(|s| hash_str(s)).collect();
+        let h: Vec<u64> = ["new", "york", "city"]
+            .iter()
+            .map(|s| hash_str(s))
+            .collect();
         g.insert(&h[..2], 1);
         g.insert(&h[1..2], 0);
         let keys = vec![hash_str("in"), h[0], h[1], h[2]];

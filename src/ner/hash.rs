@@ -52,7 +52,9 @@ pub fn key1(template: u32, a: u64) -> u64 {
 /// Combine a feature template id with two value hashes (order matters).
 #[inline]
 pub fn key2(template: u32, a: u64, b: u64) -> u64 {
-    mix(a.rotate_left(23) ^ b.wrapping_mul(M) ^ (template as u64).wrapping_mul(0xD6E8_FEB8_6659_FD93))
+    mix(a.rotate_left(23)
+        ^ b.wrapping_mul(M)
+        ^ (template as u64).wrapping_mul(0xD6E8_FEB8_6659_FD93))
 }
 
 /// Order-sensitive hash of a token sequence, extended one token at a time

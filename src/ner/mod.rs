@@ -94,7 +94,7 @@ pub struct Entities {
 
 /// Kind tag and format version of the model file.
 const KIND: &[u8; 4] = b"NER1";
-const FORMAT: u32 = 2;
+const FORMAT: u32 = 3;
 
 /// The trained tagger: one [`LangTagger`] per language.
 #[derive(Debug)]
@@ -120,7 +120,9 @@ impl NerModel {
             taggers.push(LangTagger::read(&mut r)?);
         }
         if !r.is_empty() {
-            return Err(ModelError::Malformed("trailing bytes after the taggers".into()));
+            return Err(ModelError::Malformed(
+                "trailing bytes after the taggers".into(),
+            ));
         }
         if taggers.is_empty() {
             return Err(ModelError::Malformed("model holds no tagger".into()));
@@ -204,6 +206,7 @@ pub fn extract_with(
     let mut views: Vec<TokView<'_>> = Vec::new();
     let mut tags = Vec::new();
     let mut raws = Vec::new();
+    let mut covered = vec![false; doc.tokens.len()];
     for (si, s) in doc.sentences.iter().enumerate() {
         if s.role == Role::Boilerplate {
             continue;
@@ -217,12 +220,107 @@ pub fn extract_with(
         }));
         tagger.tag(&views, &mut scratch, &mut tags);
         for (a, b, ty) in conll::spans(&tags) {
-            let Some(et) = EntityType::from_bio(ty) else { continue };
+            let Some(et) = EntityType::from_bio(ty) else {
+                continue;
+            };
             let range = s.tokens.start + a..s.tokens.start + b;
+            for c in covered.iter_mut().take(range.end).skip(range.start) {
+                *c = true;
+            }
             if let Some(m) = entities::raw_mention(doc, tagger.lang, &tagger.trig, si, range, et) {
                 raws.push(m);
             }
         }
     }
-    entities::merge(doc, tagger.lang, raws, weights)
+    propagate(doc, tagger, &covered, &mut raws);
+    entities::merge(doc, tagger.lang, &tagger.gaz, raws, weights)
 }
+
+/// Document-level consistency: a name the tagger found once is a name
+/// elsewhere in the same article too, typically in the title, where the
+/// tagger has no context ("حموشي يستقبل ..." after "عبد اللطيف حموشي" in the
+/// body). Untagged token runs whose keys equal a found mention (or the
+/// surname of a found multi-word person) become mentions of that type.
+/// Linear: one hash lookup per token and run length.
+fn propagate(
+    doc: &Document<'_>,
+    tagger: &LangTagger,
+    covered: &[bool],
+    raws: &mut Vec<entities::RawMention>,
+) {
+    use std::collections::HashMap;
+    const MAX_RUN: usize = 4;
+    if raws.is_empty() {
+        return;
+    }
+    let lang = tagger.lang;
+    let key = |t: &crate::text::Token| hash::hash_str(features::match_key(lang, doc.norm(t)));
+    let mut known: HashMap<u64, EntityType> = HashMap::new();
+    for m in raws.iter() {
+        if m.keys.len() <= MAX_RUN {
+            let h = m
+                .keys
+                .iter()
+                .fold(hash::SEQ_START, |h, k| hash::seq_extend(h, *k));
+            known.entry(h).or_insert(m.etype);
+        }
+        if m.etype == EntityType::Person && m.keys.len() >= 2 {
+            if let Some(last) = m.keys.last() {
+                let h = hash::seq_extend(hash::SEQ_START, *last);
+                known.entry(h).or_insert(EntityType::Person);
+            }
+        }
+    }
+    let good_start = |t: &crate::text::Token| {
+        if t.kind != crate::text::TokenKind::Word {
+            return false;
+        }
+        let raw = doc.token_text(t);
+        let key_len = features::match_key(lang, doc.norm(t)).chars().count();
+        key_len >= 3
+            && tagger.trig.lookup(key(t)) == 0
+            && (lang == Lang::Ar || raw.chars().next().is_some_and(char::is_uppercase))
+    };
+    let mut added = Vec::new();
+    for (si, s) in doc.sentences.iter().enumerate() {
+        if s.role == Role::Boilerplate {
+            continue;
+        }
+        let mut i = s.tokens.start;
+        while i < s.tokens.end {
+            let ok = !covered.get(i).copied().unwrap_or(true)
+                && doc.tokens.get(i).is_some_and(&good_start);
+            let mut found = None;
+            if ok {
+                let mut h = hash::SEQ_START;
+                for len in 1..=MAX_RUN {
+                    let j = i + len - 1;
+                    if j >= s.tokens.end || covered.get(j).copied().unwrap_or(true) {
+                        break;
+                    }
+                    let Some(t) = doc.tokens.get(j) else { break };
+                    h = hash::seq_extend(h, key(t));
+                    if let Some(ty) = known.get(&h) {
+                        found = Some((len, *ty));
+                    }
+                }
+            }
+            if let Some((len, ty)) = found {
+                if let Some(m) = entities::raw_mention(doc, lang, &tagger.trig, si, i..i + len, ty)
+                {
+                    added.push(m);
+                }
+                i += len;
+            } else {
+                i += 1;
+            }
+        }
+    }
+    if !added.is_empty() {
+        raws.extend(added);
+        raws.sort_by_key(|m| m.tokens.start);
+    }
+}
+
+#[cfg(test)]
+mod tests;

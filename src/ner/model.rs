@@ -29,7 +29,7 @@ pub fn allowed(prev: usize, cur: usize) -> bool {
     if cur == 0 || cur % 2 == 1 {
         return true;
     }
-    prev < NTAGS && prev != 0 && (prev + 1) / 2 == cur / 2
+    prev < NTAGS && prev != 0 && prev.div_ceil(2) == cur / 2
 }
 
 /// Reusable per-thread scratch for tagging.
@@ -116,13 +116,17 @@ struct Slot {
 impl Table {
     fn build(keys: &[u32], weights: &[i16]) -> Self {
         // Load factor between 0.375 and 0.75.
-        let cap = (keys.len() + keys.len() / 3 + 1).next_power_of_two().max(16);
+        let cap = (keys.len() + keys.len() / 3 + 1)
+            .next_power_of_two()
+            .max(16);
         let mut t = Table {
             slots: vec![Slot::default(); cap],
             mask: cap - 1,
         };
         for (row, k) in keys.iter().enumerate() {
-            let Some(w) = weights.get(row * NTAGS..row * NTAGS + NTAGS) else { break };
+            let Some(w) = weights.get(row * NTAGS..row * NTAGS + NTAGS) else {
+                break;
+            };
             if w.iter().all(|x| *x == 0) {
                 continue;
             }
@@ -202,8 +206,8 @@ impl LangTagger {
                     // 32-bit key collision: merge the rows.
                     let base = weights.len() - NTAGS;
                     for t in 0..NTAGS {
-                        weights[base + t] = (weights[base + t] as i32 + q[t] as i32)
-                            .clamp(-32767, 32767) as i16;
+                        weights[base + t] =
+                            (weights[base + t] as i32 + q[t] as i32).clamp(-32767, 32767) as i16;
                     }
                 } else {
                     keys.push(k);

@@ -51,6 +51,10 @@ pub struct TrainArgs {
     /// (empty = do not write).
     #[arg(long, default_value = "data/gazetteers/train")]
     pub gazetteer_dir: PathBuf,
+    /// Also train/score an Arabic model on a contiguous 90/10 split of the
+    /// file (other articles in dev): a realistic figure, not shipped.
+    #[arg(long, default_value_t = true, action = clap::ArgAction::Set)]
+    pub ar_block_check: bool,
 }
 
 impl Default for TrainArgs {
@@ -66,6 +70,7 @@ impl Default for TrainArgs {
             prune: 0.0,
             folds: 5,
             gazetteer_dir: PathBuf::from("data/gazetteers/train"),
+            ar_block_check: true,
         }
     }
 }
@@ -96,12 +101,17 @@ fn trigger_list(lang: Lang) -> &'static str {
 }
 
 /// Matching-key hashes of a gazetteer entry written as text.
+///
+/// The entry is split by the text pipeline's tokenizer, so that it matches
+/// the tokens of running text ("Côte d'Ivoire" -> Côte / d' / Ivoire).
 pub fn entry_hashes(lang: Lang, entry: &str) -> Vec<u64> {
-    entry
-        .split_whitespace()
-        .map(|w| {
-            let (norm, _) = conll::token_forms(lang, w);
-            hash_str(match_key(lang, &norm))
+    let (toks, buf) = crate::text::tokens::tokenize_with(entry, lang);
+    toks.iter()
+        .map(|t| {
+            let norm = buf
+                .get(t.norm.start as usize..t.norm.end as usize)
+                .unwrap_or("");
+            hash_str(match_key(lang, norm))
         })
         .collect()
 }
@@ -122,7 +132,12 @@ pub fn hand_gazetteer(lang: Lang) -> Gazetteer {
     let mut g = Gazetteer::default();
     for list in hand_lists(lang) {
         for (c, e) in parse_list(list) {
-            g.insert(&entry_hashes(lang, e), c);
+            let h = entry_hashes(lang, e);
+            g.insert(&h, c);
+            if h.len() == 1 {
+                let (norm, _) = conll::token_forms(lang, e.trim());
+                g.insert_exact(hash_str(&norm));
+            }
         }
     }
     g
@@ -134,8 +149,12 @@ pub fn triggers(lang: Lang) -> Triggers {
         if line.trim().is_empty() || line.starts_with('#') {
             continue;
         }
-        let Some((c, w)) = line.split_once('\t') else { continue };
-        let Some(c) = trig_class(c.trim()) else { continue };
+        let Some((c, w)) = line.split_once('\t') else {
+            continue;
+        };
+        let Some(c) = trig_class(c.trim()) else {
+            continue;
+        };
         for tok in w.split_whitespace() {
             let (norm, _) = conll::token_forms(lang, tok);
             t.insert(hash_str(match_key(lang, &norm)), c);
@@ -147,6 +166,8 @@ pub fn triggers(lang: Lang) -> Triggers {
 /// A training-data entity as a gazetteer entry.
 struct TrainEntry {
     hashes: Vec<u64>,
+    /// Full-norm hash when the entry is one token.
+    exact: Option<u64>,
     class: u32,
     text: String,
     /// Occurrences per fold.
@@ -170,6 +191,7 @@ fn training_entries(lang: Lang, sents: &[CSent], folds: usize) -> Vec<TrainEntry
                 .collect();
             let i = *idx.entry((class, hashes.clone())).or_insert_with(|| {
                 out.push(TrainEntry {
+                    exact: (toks.len() == 1).then(|| hash_str(&toks[0].norm)),
                     hashes,
                     class,
                     text: toks
@@ -219,7 +241,7 @@ impl Perceptron {
         self.tu[p][t] += self.c * f64::from(d);
     }
 
-    fn averaged(&self, keys: &[u32]) -> (Vec<(u32, [f32; NTAGS])>, [[f32; NTAGS]; NTAGS + 1]) {
+    fn averaged(&self, keys: &[u32]) -> (Vec<(u32, [f32; NTAGS])>, Trans) {
         let mut rows = Vec::with_capacity(keys.len());
         for (r, k) in keys.iter().enumerate() {
             let mut a = [0f32; NTAGS];
@@ -230,14 +252,17 @@ impl Perceptron {
             rows.push((*k, a));
         }
         let mut tr = [[0f32; NTAGS]; NTAGS + 1];
-        for p in 0..=NTAGS {
-            for t in 0..NTAGS {
-                tr[p][t] = (f64::from(self.tw[p][t]) - self.tu[p][t] / self.c) as f32;
+        for (p, row) in tr.iter_mut().enumerate() {
+            for (t, x) in row.iter_mut().enumerate() {
+                *x = (f64::from(self.tw[p][t]) - self.tu[p][t] / self.c) as f32;
             }
         }
         (rows, tr)
     }
 }
+
+/// Transition weights, last row = sentence start.
+type Trans = [[f32; NTAGS]; NTAGS + 1];
 
 /// Training sentence as feature rows.
 struct Inst {
@@ -303,8 +328,29 @@ pub fn evaluate(tagger: &LangTagger, sents: &[CSent]) -> Scores {
 }
 
 pub fn train_lang(args: &TrainArgs, lang: Lang) -> anyhow::Result<LangResult> {
-    let t0 = Instant::now();
     let (train, dev) = load_lang(&args.data, lang)?;
+    train_on(args, lang, &train, &dev, true)
+}
+
+/// Arabic only: a harder, more realistic check than the hash split (whose
+/// dev sentences share articles, hence names, with training sentences):
+/// train on the first 90% of the file, score the last 10% (other articles).
+pub fn ar_block_check(args: &TrainArgs) -> anyhow::Result<LangResult> {
+    let (tr, _) = files(Lang::Ar);
+    let mut all = conll::read(&args.data.join(tr), Lang::Ar)?;
+    let cut = all.len() * 9 / 10;
+    let dev = all.split_off(cut);
+    train_on(args, Lang::Ar, &all, &dev, false)
+}
+
+fn train_on(
+    args: &TrainArgs,
+    lang: Lang,
+    train: &[CSent],
+    dev: &[CSent],
+    write_lists: bool,
+) -> anyhow::Result<LangResult> {
+    let t0 = Instant::now();
     eprintln!(
         "[{}] {} train / {} dev sentences",
         lang.code(),
@@ -313,8 +359,8 @@ pub fn train_lang(args: &TrainArgs, lang: Lang) -> anyhow::Result<LangResult> {
     );
     let hand = hand_gazetteer(lang);
     let trig = triggers(lang);
-    let entries = training_entries(lang, &train, args.folds);
-    if !args.gazetteer_dir.as_os_str().is_empty() {
+    let entries = training_entries(lang, train, args.folds);
+    if write_lists && !args.gazetteer_dir.as_os_str().is_empty() {
         write_entry_list(&args.gazetteer_dir, lang, &entries)?;
     }
     // Full gazetteer (shipped) and, for training features, one per fold
@@ -323,6 +369,9 @@ pub fn train_lang(args: &TrainArgs, lang: Lang) -> anyhow::Result<LangResult> {
     let mut full = hand.clone();
     for e in &entries {
         full.insert(&e.hashes, e.class);
+        if let Some(x) = e.exact {
+            full.insert_exact(x);
+        }
     }
     let nf = args.folds.max(1);
     let fold_gaz: Vec<Gazetteer> = (0..nf)
@@ -430,7 +479,11 @@ pub fn train_lang(args: &TrainArgs, lang: Lang) -> anyhow::Result<LangResult> {
                             p.upd(*r as usize, y, -1.0);
                         }
                     }
-                    let pg = if j == 0 { START } else { inst.gold[j - 1] as usize };
+                    let pg = if j == 0 {
+                        START
+                    } else {
+                        inst.gold[j - 1] as usize
+                    };
                     let py = if j == 0 { START } else { pred[j - 1] as usize };
                     if (pg, g) != (py, y) && allowed(pg, g) {
                         p.tupd(pg, g, 1.0);
@@ -442,7 +495,7 @@ pub fn train_lang(args: &TrainArgs, lang: Lang) -> anyhow::Result<LangResult> {
         }
         let (rows, tr) = p.averaged(&keys);
         let tagger = LangTagger::from_float(lang, rows, tr, args.prune, full.clone(), trig.clone());
-        let sc = evaluate(&tagger, &dev);
+        let sc = evaluate(&tagger, dev);
         let f1 = sc.overall().f1();
         eprintln!(
             "[{}] epoch {epoch}: {errors} sentences wrong, dev F1 {:.2}, {} features, {:.1}s",
@@ -523,6 +576,14 @@ pub fn run(args: &TrainArgs) -> anyhow::Result<()> {
             r.seconds
         );
         print_scores(&r.dev);
+        if lang == Lang::Ar && args.ar_block_check {
+            let b = ar_block_check(args)?;
+            println!(
+                "\n== ar block check: first 90% of the file -> last 10% ({} sentences; best epoch {}; not shipped) ==",
+                b.n_dev, b.epoch
+            );
+            print_scores(&b.dev);
+        }
         results.push(r);
     }
     let taggers: Vec<LangTagger> = results.into_iter().map(|r| r.tagger).collect();
