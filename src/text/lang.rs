@@ -182,7 +182,7 @@ impl LangStats {
         st
     }
 
-    /// The decision: language and confidence in [0,1].
+    /// The decision: language and confidence in `[0, 1]`.
     pub fn decide(&self) -> (Lang, f32) {
         let letters = self.arabic_letters + self.latin_letters + self.other_letters;
         if letters < 6 {

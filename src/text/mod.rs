@@ -8,6 +8,16 @@
 //! original `&str` cheaply) and Unicode code-point offsets (what the API
 //! returns). They always refer to the caller's original text, never to a
 //! normalised copy.
+//!
+//! Stages ([`analyze`]): lines → [`tokens`] (with [`normalize`]d forms in
+//! [`Document::norm_buf`]) → [`lang`] (unless hinted) → light stems →
+//! [`structure`] roles per line (title / byline / heading / body /
+//! boilerplate) → [`sentences`] inside body and boilerplate lines.
+//! `nutgraf debug segment FILE` prints the result ([`debug::render`]).
+//!
+//! Outside a `Document` (e.g. CoNLL tokens at NER training time) use
+//! [`tokens::token_forms`] / [`normalize::normalize_into`] /
+//! [`tokens::light_stem`], so features see exactly the forms inference sees.
 
 pub mod data;
 pub mod debug;
@@ -19,6 +29,9 @@ pub mod tokens;
 
 #[cfg(test)]
 mod tests;
+
+pub use normalize::{fold, normalize_into};
+pub use tokens::{light_stem, token_forms, TokenForms};
 
 use std::ops::Range;
 
@@ -151,7 +164,7 @@ pub struct Document<'a> {
     /// offsets; used for title overlap and topic features).
     pub extra_title: Option<&'a str>,
     pub lang: Lang,
-    /// Confidence of `lang` in [0,1] (1.0 when the caller's hint was used).
+    /// Confidence of `lang` in `[0, 1]` (1.0 when the caller's hint was used).
     pub lang_confidence: f32,
     /// Whether `lang` came from the caller's hint.
     pub lang_from_hint: bool,
