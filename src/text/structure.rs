@@ -354,7 +354,7 @@ fn classify_blocks(
                 .any(|t| close_len(t, f.chars) && starts_like(doc, b, t))
         {
             let k = line_key(block_text(doc, b));
-            if title_keys.contains(&k) {
+            if title_keys.iter().any(|t| same_title(t, &k)) {
                 roles.push(Role::Title);
                 continue;
             }
@@ -400,6 +400,20 @@ fn classify_blocks(
         roles.push(role);
     }
     roles
+}
+
+/// Same title, up to a site suffix or a truncated repeat: equal keys, or
+/// one key is a word-prefix of the other and covers at least 70% of it
+/// ("Titre" vs "Titre - Le Site", scraped repeats cut at a length).
+fn same_title(a: &str, b: &str) -> bool {
+    if a == b {
+        return true;
+    }
+    let (short, long) = if a.len() <= b.len() { (a, b) } else { (b, a) };
+    !short.is_empty()
+        && long.starts_with(short)
+        && long.as_bytes().get(short.len()) == Some(&b' ')
+        && short.len() * 10 >= long.len() * 7
 }
 
 /// Can a block of `chars` code points have the line key `key`? (Cheap

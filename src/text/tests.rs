@@ -281,6 +281,15 @@ fn title_field() {
     assert_eq!(doc.extra_title, Some("  LE MAROC gagne la finale !"));
     assert_eq!(doc.sentences[0].role, Role::Title);
     assert_eq!(doc.sentences[1].role, Role::Body);
+    // the title field with a site suffix still matches the first line
+    let doc = analyze(
+        text,
+        TextOptions {
+            title: Some("Le Maroc gagne la finale - Sport"),
+            lang_hint: None,
+        },
+    );
+    assert_eq!(doc.sentences[0].role, Role::Title);
     // a different title field: the first line is not forced to be a title
     let text2 = "Un long premier paragraphe qui raconte les faits, avec des détails sur le match et les joueurs, et qui se termine par un point.\n";
     let doc = analyze(
