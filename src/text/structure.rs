@@ -366,9 +366,17 @@ fn classify_blocks(
             && f.words >= 1
             && !looks_like_byline(f, params)
             && classify_free(f, params) != Role::Boilerplate
+            && blocks.len() > 1
         {
-            // An untitled text starting with prose is not a title.
-            let prose = f.ends_terminal && f.words > 12;
+            // An untitled text starting with prose is not a title: a long
+            // line ending with a stop, or a line of several sentences. (A
+            // single-line text is never a title: it is all the body there is.)
+            let mut prose = f.ends_terminal && f.words > 12;
+            if !prose && f.ends_terminal {
+                let mut r = Vec::new();
+                sentences::split(doc.text, &doc.tokens, b.tokens.clone(), &mut r);
+                prose = r.len() > 1;
+            }
             if !prose {
                 let k = line_key(block_text(doc, b));
                 if !k.is_empty() {

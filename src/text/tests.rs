@@ -300,6 +300,19 @@ fn title_field() {
         },
     );
     assert_eq!(doc.sentences[0].role, Role::Body);
+    // a one-line text, or a first line of several sentences, is body
+    let doc = analyze(
+        "The minister resigned. He was replaced.",
+        TextOptions::default(),
+    );
+    assert!(doc.sentences.iter().all(|s| s.role == Role::Body));
+    assert_eq!(doc.sentences.len(), 2);
+    let doc = analyze(
+        "The minister resigned. He was replaced.
+More details later today.",
+        TextOptions::default(),
+    );
+    assert_eq!(doc.sentences[0].role, Role::Body);
     // no title field, untitled prose → body
     let doc = analyze(text2, TextOptions::default());
     assert_eq!(doc.sentences[0].role, Role::Body);
