@@ -93,7 +93,7 @@ for f in "${RENDERED[@]}"; do
 done
 
 echo "== consistency"
-BIN=${NUTGRAF_BIN:-target/release/nutgraf}
+BIN=${NUTGRAF_BIN:-${CARGO_TARGET_DIR:-target}/release/nutgraf}
 SERVER_ENVS=""
 if [[ -x $BIN ]] && help=$("$BIN" serve --help 2>/dev/null); then
     SERVER_ENVS=$(grep -o '\[env: NUTGRAF_[A-Z0-9_]*' <<<"$help" | sed 's/\[env: //' | sort -u | tr '\n' ' ')
