@@ -149,14 +149,19 @@ NOFILE=$(ulimit -Hn)
 NPROC=$(ulimit -Hu)
 [[ $NPROC == unlimited || $NPROC -gt 4096 ]] && NPROC=4096
 # Same hardening as the Kubernetes Deployment: read-only root, no caps,
-# no privilege escalation, image's numeric non-root user.
+# no privilege escalation, image's numeric non-root user. Same settings too:
+# the Kubernetes ConfigMap's env file (so every value in it is proven to be
+# accepted by the server), the worker count the Deployment derives from its
+# CPU limit, and only the listen addresses and the grace overridden (-e wins
+# over --env-file).
 "${PODMAN[@]}" run -d --pull=never --name "$NAME" --network host \
     --ulimit "nofile=$NOFILE:$NOFILE" --ulimit "nproc=$NPROC:$NPROC" \
     --read-only --cap-drop ALL --security-opt no-new-privileges \
+    --env-file deploy/kubernetes/base/nutgraf.env \
+    -e "NUTGRAF_WORKER_THREADS=2" \
     -e "NUTGRAF_GRPC_ADDR=$ADDR" \
     -e "NUTGRAF_METRICS_ADDR=127.0.0.1:$METRICS_PORT" \
     -e "NUTGRAF_SHUTDOWN_GRACE=$GRACE" \
-    -e "NUTGRAF_LOG_FORMAT=json" \
     "$IMAGE" >/dev/null || fail "podman run failed"
 log "container $NAME started (grpc $ADDR, metrics 127.0.0.1:$METRICS_PORT)"
 
