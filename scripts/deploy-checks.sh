@@ -11,8 +11,8 @@
 #      every NUTGRAF_* variable the server reads is wired and every one we
 #      set is one the server reads (catches typos and renamed flags).
 #
-# Tools: scripts/install-ci-tools.sh. Renders are left in $OUT (default: a
-# temp dir, printed) for inspection.
+# Tools: scripts/install-ci-tools.sh. Renders go to $OUT if set (kept), else
+# to a temp dir that is kept only when a check fails.
 #
 # Environment knobs:
 #   K8S_VERSIONS="1.30.0 1.37.0"  versions to validate against
@@ -29,7 +29,11 @@ cd "$ROOT"
 # probes are GA since 1.27). 1.37: current release, newest schema shipped by
 # kubernetes-validate 1.37.
 K8S_VERSIONS=${K8S_VERSIONS:-"1.30.0 1.37.0"}
-OUT=${OUT:-$(mktemp -d "${TMPDIR:-/tmp}/nutgraf-deploy.XXXXXX")}
+if [[ -z "${OUT:-}" ]]; then
+    # Temporary renders: removed on success, kept (path printed) on failure.
+    OUT=$(mktemp -d "${TMPDIR:-/tmp}/nutgraf-deploy.XXXXXX")
+    trap '[[ $FAILED -eq 0 ]] && rm -rf "$OUT"' EXIT
+fi
 mkdir -p "$OUT"
 FAILED=0
 PASSED=0
@@ -207,6 +211,6 @@ PY
     fi
 done
 
-echo "rendered manifests: $OUT"
+[[ $FAILED -eq 0 ]] || echo "rendered manifests kept in $OUT"
 echo "deploy-checks: $PASSED passed, $FAILED failed"
 [[ $FAILED -eq 0 ]]
