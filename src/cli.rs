@@ -153,7 +153,39 @@ async fn analyze_remote(args: &AnalyzeArgs, text: String) -> anyhow::Result<Stri
                 s.message()
             )
         })?;
-    Ok(format!("{:#?}", resp.into_inner()))
+    Ok(serde_json::to_string_pretty(&response_json(
+        &resp.into_inner(),
+    ))?)
+}
+
+/// The proto response as JSON in the same shape as the in-process output
+/// (enum values by name), so scripts can switch between the two modes.
+fn response_json(r: &nutgraf::proto::v1::AnalyzeResponse) -> serde_json::Value {
+    use nutgraf::proto::v1 as pb;
+    use serde_json::json;
+    let sentence = |s: &pb::Sentence| {
+        json!({"text": s.text, "index": s.index, "score": s.score, "start": s.start, "end": s.end,
+               "entity_indices": s.entity_indices, "entity_texts": s.entity_texts})
+    };
+    json!({
+        "id": r.id,
+        "language": r.language,
+        "title": r.title.as_ref().map(sentence),
+        "summary": r.summary.as_ref().map(|s| s.sentences.iter().map(sentence).collect::<Vec<_>>()).unwrap_or_default(),
+        "topics": r.topics.iter().map(|t| json!({"label": t.label, "score": t.score, "iptc_code": t.iptc_code, "iptc_name": t.iptc_name})).collect::<Vec<_>>(),
+        "entities": r.entities.iter().map(|e| json!({
+            "text": e.text,
+            "type": pb::EntityType::try_from(e.r#type).map(|t| t.as_str_name()).unwrap_or("ENTITY_TYPE_UNSPECIFIED"),
+            "salience": e.salience,
+            "mentions": e.mentions.iter().map(|m| json!({"start": m.start, "end": m.end, "text": m.text})).collect::<Vec<_>>(),
+        })).collect::<Vec<_>>(),
+        "stats": r.stats.as_ref().map(|s| json!({
+            "chars": s.chars, "bytes": s.bytes, "tokens": s.tokens, "sentences": s.sentences,
+            "body_sentences": s.body_sentences, "language_confidence": s.language_confidence,
+            "language_from_hint": s.language_from_hint, "text_us": s.text_us, "entities_us": s.entities_us,
+            "summary_us": s.summary_us, "topics_us": s.topics_us, "total_us": s.total_us, "queue_us": s.queue_us,
+        })),
+    })
 }
 
 fn analyze_local(args: &AnalyzeArgs, text: &str) -> anyhow::Result<String> {

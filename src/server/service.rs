@@ -135,10 +135,22 @@ impl ArticleSvc {
     }
 
     fn span(&self, method: &'static str, msg: &pb::AnalyzeRequest) -> Span {
+        // The id is logged before it is validated: clip it, or one call with
+        // a multi-megabyte id writes megabytes into every log line of the
+        // call (issue 8, found with a 1 MB id).
+        let id: String = if msg.id.len() > 256 {
+            msg.id
+                .chars()
+                .take(64)
+                .chain(std::iter::once('…'))
+                .collect()
+        } else {
+            msg.id.clone()
+        };
         let span = info_span!(
             "rpc",
             method,
-            id = %msg.id,
+            id = %id,
             bytes = msg.text.len(),
             language = field::Empty,
             code = field::Empty,
@@ -164,6 +176,24 @@ impl ArticleSvc {
     }
 }
 
+/// Records a unary call's outcome when dropped, whether the handler ran to
+/// the end or was dropped because the client left.
+struct CallGuard<'a> {
+    svc: &'a ArticleSvc,
+    span: Span,
+    method: &'static str,
+    started: Instant,
+    code: Option<Code>,
+}
+
+impl Drop for CallGuard<'_> {
+    fn drop(&mut self) {
+        if let Some(code) = self.code.take() {
+            self.svc.finish(&self.span, self.method, code, self.started);
+        }
+    }
+}
+
 fn code_of<T>(r: &Result<T, Status>) -> Code {
     match r {
         Ok(_) => Code::Ok,
@@ -181,6 +211,15 @@ impl pb::article_service_server::ArticleService for ArticleSvc {
         let deadline = call_deadline(request.metadata(), self.settings.request_timeout);
         let msg = request.into_inner();
         let span = self.span("Analyze", &msg);
+        // If the client goes away, this future is dropped mid-await: the
+        // guard still records the call, as CANCELLED.
+        let mut guard = CallGuard {
+            svc: self,
+            span: span.clone(),
+            method: "Analyze",
+            started,
+            code: Some(Code::Cancelled),
+        };
         let result = async {
             self.refuse_if_draining()?;
             self.check(&msg)?;
@@ -193,7 +232,8 @@ impl pb::article_service_server::ArticleService for ArticleSvc {
         }
         .instrument(span.clone())
         .await;
-        self.finish(&span, "Analyze", code_of(&result), started);
+        guard.code = Some(code_of(&result));
+        drop(guard);
         result
     }
 
