@@ -671,8 +671,8 @@ pub fn light_stem(norm: &str, lang: Lang) -> &str {
 /// Byte range of [`light_stem`] inside `norm`.
 pub fn light_stem_range(norm: &str, lang: Lang) -> Range<usize> {
     match norm.chars().next() {
-        Some(c) if is_arabic_letter(c) => ar_stem(norm),
-        Some(c) if c.is_alphabetic() => {
+        Some(c) if !c.is_ascii() && is_arabic_letter(c) => ar_stem(norm),
+        Some(c) if c.is_ascii_alphabetic() || (!c.is_ascii() && c.is_alphabetic()) => {
             if lang == Lang::Fr {
                 fr_stem(norm)
             } else {
