@@ -367,9 +367,18 @@ impl Analyzer {
         if hint.is_empty() {
             Ok(None)
         } else {
-            Lang::from_hint(hint)
-                .map(Some)
-                .ok_or_else(|| AnalyzeError::UnknownLanguage(req.language.to_string()))
+            // Echo at most 32 characters of the hint: the message travels in
+            // the grpc-message header, and a huge hint (up to the 4 MB message
+            // limit) made that header too large for clients, who then saw an
+            // HTTP/2 protocol error instead of INVALID_ARGUMENT (issue 8,
+            // tests/hostile.rs "language hint of 1 MB").
+            Lang::from_hint(hint).map(Some).ok_or_else(|| {
+                let mut shown: String = req.language.chars().take(32).collect();
+                if shown.len() < req.language.len() {
+                    shown.push('…');
+                }
+                AnalyzeError::UnknownLanguage(shown)
+            })
         }
     }
 

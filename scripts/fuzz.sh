@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# Bounded fuzzing of the core (issue 8): the text pipeline and the full
+# in-process analysis, with cargo-fuzz on the stable toolchain.
+#
+#   scripts/fuzz.sh [SECONDS_PER_TARGET] [TARGET...]
+#   e.g. scripts/fuzz.sh 60                 # CI bound: 60 s per target
+#        scripts/fuzz.sh 3600 analyze       # a longer local run
+#   FUZZ_MINIMIZE=1 scripts/fuzz.sh 60      # also re-minimise fuzz/corpus/
+#   FUZZ_SANITIZER=address scripts/fuzz.sh  # ASan (slower; default none:
+#                                           # the crate forbids unsafe, the
+#                                           # hunt is for panics, broken
+#                                           # offsets and slow inputs)
+#
+# The committed seeds live in fuzz/corpus/<target>/ (small, hand-written).
+# Each run fuzzes from a scratch copy in fuzz/work/<target>/ so the
+# committed corpus only changes when minimised on purpose. A crash or a
+# slow input (> FUZZ_TIMEOUT s, default 10: the "linear-ish" budget for a
+# <= FUZZ_MAX_LEN byte input) lands in fuzz/artifacts/<target>/ and makes
+# the script fail.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+secs=${1:-60}
+shift || true
+targets=("$@")
+[ ${#targets[@]} -gt 0 ] || targets=(text_pipeline analyze)
+sanitizer=${FUZZ_SANITIZER:-none}
+max_len=${FUZZ_MAX_LEN:-16384}
+timeout_s=${FUZZ_TIMEOUT:-10}
+
+if ! cargo fuzz --version >/dev/null 2>&1; then
+  echo "installing cargo-fuzz (about 2.5 min on 2 cores)"
+  t=$(date +%s)
+  cargo install cargo-fuzz --locked
+  echo "cargo-fuzz installed in $(( $(date +%s) - t )) s"
+fi
+for m in models/ner.bin models/topics.bin; do
+  [ -f "$m" ] || { echo "missing $m: the analyze target needs the shipped models" >&2; exit 1; }
+done
+
+# cargo-fuzz passes nightly-only flags (-Z...); the stable compiler accepts
+# them with RUSTC_BOOTSTRAP=1, so no nightly toolchain is needed.
+export RUSTC_BOOTSTRAP=1
+export NUTGRAF_MODEL_DIR="$PWD/models"
+
+t=$(date +%s)
+for tg in "${targets[@]}"; do cargo +stable fuzz build -s "$sanitizer" "$tg"; done
+echo "fuzz build: $(( $(date +%s) - t )) s"
+
+status=0
+for tg in "${targets[@]}"; do
+  work=fuzz/work/$tg
+  mkdir -p "$work" "fuzz/artifacts/$tg"
+  cp -n fuzz/corpus/$tg/* "$work/" 2>/dev/null || true
+  echo "=== $tg: ${secs}s, max_len $max_len, timeout ${timeout_s}s, sanitizer $sanitizer"
+  log=fuzz/work/$tg.log
+  if ! cargo +stable fuzz run -s "$sanitizer" "$tg" "$work" -- \
+      -max_total_time="$secs" -max_len="$max_len" -timeout="$timeout_s" \
+      -rss_limit_mb=4096 -print_final_stats=1 >"$log" 2>&1; then
+    status=1
+    echo "!!! $tg found a problem; see $log and fuzz/artifacts/$tg/"
+    grep -E "panicked|ERROR|SUMMARY|timeout" "$log" | head -20 || true
+  fi
+  grep -E "^stat::number_of_executed_units|^stat::peak_rss_mb|^#[0-9]+ +DONE" "$log" || tail -3 "$log"
+  if [ "${FUZZ_MINIMIZE:-0}" = 1 ]; then
+    cargo +stable fuzz cmin -s "$sanitizer" "$tg" "$work" -- -max_len="$max_len" >/dev/null 2>&1
+    rm -f fuzz/corpus/$tg/*
+    cp "$work"/* "fuzz/corpus/$tg/"
+    echo "minimised corpus: $(ls fuzz/corpus/$tg | wc -l) files, $(du -sh fuzz/corpus/$tg | cut -f1)"
+  fi
+done
+exit $status

@@ -1,0 +1,1287 @@
+//! Hostile input through the real gRPC server (issue 8).
+//!
+//! Every case must end with OK or one precise status within a bounded time,
+//! outputs of OK cases must keep the contract's invariants (code-point
+//! offsets into the caller's text, document order, sorted topics/entities),
+//! and the server must still be SERVING after the whole matrix. Run with
+//! `cargo test --test hostile -- --nocapture` to see the table of
+//! case / status / ms.
+//!
+//! Also here: bytes no honest client sends (invalid UTF-8, garbage
+//! protobuf, oversized and gzip-bomb messages, hand-made HTTP/2), clients
+//! that open hundreds of streams and never read, and a connection that
+//! dies mid-batch — checked with the pool's in-flight counter and the
+//! metrics gauges so leaked work would show.
+//!
+//! The worst-case cost probe (`cost_per_kb`) is `#[ignore]`d: it is a
+//! measurement for release builds, see scripts/fuzz.sh and the report.
+
+mod common;
+
+use bytes::{Buf, BufMut, Bytes};
+use common::*;
+use nutgraf::proto::v1 as pb;
+use nutgraf::server::Running;
+use std::fmt::Write as _;
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+use tonic::codec::{Codec, DecodeBuf, Decoder, EncodeBuf, Encoder};
+use tonic::{Code, Status};
+
+/// Longest any single matrix case may take in the (unoptimised) test
+/// profile. Release is ~10x faster; see the report for release figures.
+const CASE_BUDGET: Duration = Duration::from_secs(30);
+
+// ---------------------------------------------------------------------------
+// Output invariants (the contract, checked on every OK answer).
+
+fn cp_len(s: &str) -> u32 {
+    s.chars().count() as u32
+}
+
+/// Check the invariants of an `AnalyzeResponse` for the request `text`;
+/// returns a description of the first violation.
+fn invariants(
+    text: &str,
+    max_sentences: Option<u32>,
+    r: &pb::AnalyzeResponse,
+) -> Result<(), String> {
+    let n = cp_len(text);
+    let chars: Vec<char> = text.chars().collect();
+    let slice = |s: u32, e: u32| -> Option<String> {
+        (s <= e && e <= n).then(|| chars[s as usize..e as usize].iter().collect())
+    };
+    let stats = r.stats.as_ref().ok_or("no stats")?;
+    if stats.chars != n {
+        return Err(format!("stats.chars {} != {n}", stats.chars));
+    }
+    if let Some(sum) = &r.summary {
+        if let Some(m) = max_sentences {
+            if sum.sentences.len() as u64 > u64::from(m) {
+                return Err(format!("{} sentences > max {m}", sum.sentences.len()));
+            }
+        }
+        let mut last: Option<u32> = None;
+        for s in &sum.sentences {
+            if s.start >= s.end || s.end > n {
+                return Err(format!("sentence span {}..{} of {n}", s.start, s.end));
+            }
+            if slice(s.start, s.end).as_deref() != Some(s.text.as_str()) {
+                return Err(format!(
+                    "sentence text != code-point slice {}..{}",
+                    s.start, s.end
+                ));
+            }
+            if s.index >= stats.sentences {
+                return Err(format!("sentence index {} >= {}", s.index, stats.sentences));
+            }
+            if last.is_some_and(|l| l >= s.index) {
+                return Err("summary not in document order".into());
+            }
+            last = Some(s.index);
+            if !s.score.is_finite() {
+                return Err("non-finite sentence score".into());
+            }
+        }
+    }
+    for e in &r.entities {
+        if e.mentions.is_empty() {
+            return Err(format!("entity {:?} without mentions", e.text));
+        }
+        if !(0.0..=1.0).contains(&e.salience) {
+            return Err(format!("salience {}", e.salience));
+        }
+        for m in &e.mentions {
+            if m.start >= m.end || m.end > n {
+                return Err(format!("mention span {}..{} of {n}", m.start, m.end));
+            }
+            if slice(m.start, m.end).as_deref() != Some(m.text.as_str()) {
+                return Err(format!(
+                    "mention text != code-point slice {}..{}",
+                    m.start, m.end
+                ));
+            }
+        }
+    }
+    if r.entities.windows(2).any(|w| w[0].salience < w[1].salience) {
+        return Err("entities not sorted by salience".into());
+    }
+    if r.topics.windows(2).any(|w| w[0].score < w[1].score) {
+        return Err("topics not sorted by score".into());
+    }
+    for t in &r.topics {
+        if !(0.0..=1.0).contains(&t.score) || !t.iptc_code.starts_with("medtop:") {
+            return Err(format!("bad topic {t:?}"));
+        }
+    }
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------
+// Wire-level clients: a raw-bytes codec for the tonic client, and a bare
+// HTTP/2 client for frames tonic would never produce (precompressed bombs).
+
+/// Sends and receives raw protobuf bytes, so a test can put invalid UTF-8
+/// into a `string` field the way a buggy or hostile client would.
+#[derive(Clone, Copy, Default)]
+struct RawCodec;
+struct RawEncoder;
+struct RawDecoder;
+
+impl Codec for RawCodec {
+    type Encode = Vec<u8>;
+    type Decode = Vec<u8>;
+    type Encoder = RawEncoder;
+    type Decoder = RawDecoder;
+    fn encoder(&mut self) -> RawEncoder {
+        RawEncoder
+    }
+    fn decoder(&mut self) -> RawDecoder {
+        RawDecoder
+    }
+}
+
+impl Encoder for RawEncoder {
+    type Item = Vec<u8>;
+    type Error = Status;
+    fn encode(&mut self, item: Vec<u8>, dst: &mut EncodeBuf<'_>) -> Result<(), Status> {
+        dst.put_slice(&item);
+        Ok(())
+    }
+}
+
+impl Decoder for RawDecoder {
+    type Item = Vec<u8>;
+    type Error = Status;
+    fn decode(&mut self, src: &mut DecodeBuf<'_>) -> Result<Option<Vec<u8>>, Status> {
+        let mut v = vec![0; src.remaining()];
+        src.copy_to_slice(&mut v);
+        Ok(Some(v))
+    }
+}
+
+const ANALYZE: &str = "/nutgraf.v1.ArticleService/Analyze";
+
+/// Unary call with raw message bytes through a real tonic client.
+async fn raw_unary(running: &Running, body: Vec<u8>) -> Result<Vec<u8>, Status> {
+    let mut g = tonic::client::Grpc::new(channel(running).await);
+    g.ready()
+        .await
+        .map_err(|e| Status::unavailable(e.to_string()))?;
+    g.unary(
+        tonic::Request::new(body),
+        http::uri::PathAndQuery::from_static(ANALYZE),
+        RawCodec,
+    )
+    .await
+    .map(|r| r.into_inner())
+}
+
+/// Protobuf length-delimited field.
+fn pb_field(out: &mut Vec<u8>, field: u32, bytes: &[u8]) {
+    let mut key = u64::from(field << 3 | 2);
+    let mut len = bytes.len() as u64;
+    for v in [&mut key, &mut len] {
+        loop {
+            let b = (*v & 0x7f) as u8;
+            *v >>= 7;
+            if *v == 0 {
+                out.push(b);
+                break;
+            }
+            out.push(b | 0x80);
+        }
+    }
+    out.extend_from_slice(bytes);
+}
+
+/// What a bare HTTP/2 call ended with.
+#[derive(Debug)]
+struct WireOutcome {
+    http_status: u16,
+    grpc_status: Option<i32>,
+    grpc_message: String,
+}
+
+/// One gRPC call over a hand-driven HTTP/2 connection: `frame` is the whole
+/// request body (5-byte gRPC prefix included).
+async fn raw_h2(
+    addr: SocketAddr,
+    path: &str,
+    headers: &[(&str, &str)],
+    frame: Bytes,
+) -> Result<WireOutcome, String> {
+    let tcp = tokio::net::TcpStream::connect(addr)
+        .await
+        .map_err(|e| e.to_string())?;
+    let (client, conn) = h2::client::handshake(tcp)
+        .await
+        .map_err(|e| e.to_string())?;
+    let conn = tokio::spawn(conn);
+    let mut client = client.ready().await.map_err(|e| e.to_string())?;
+    let mut b = http::Request::builder()
+        .method("POST")
+        .uri(format!("http://{addr}{path}"))
+        .header("content-type", "application/grpc")
+        .header("te", "trailers");
+    for (k, v) in headers {
+        b = b.header(*k, *v);
+    }
+    let (resp, mut send) = client
+        .send_request(b.body(()).map_err(|e| e.to_string())?, false)
+        .map_err(|e| e.to_string())?;
+    send.send_data(frame, true).map_err(|e| e.to_string())?;
+    let resp = resp.await.map_err(|e| format!("response: {e}"))?;
+    let (parts, mut body) = resp.into_parts();
+    let header = |h: &http::HeaderMap, k: &str| {
+        h.get(k)
+            .and_then(|v| v.to_str().ok())
+            .map(|s| s.to_string())
+    };
+    let mut grpc_status = header(&parts.headers, "grpc-status").and_then(|s| s.parse().ok());
+    let mut grpc_message = header(&parts.headers, "grpc-message").unwrap_or_default();
+    if grpc_status.is_none() {
+        while let Some(chunk) = body.data().await {
+            let chunk = chunk.map_err(|e| format!("body: {e}"))?;
+            let _ = body.flow_control().release_capacity(chunk.len());
+        }
+        let trailers = body
+            .trailers()
+            .await
+            .map_err(|e| format!("trailers: {e}"))?
+            .unwrap_or_default();
+        grpc_status = header(&trailers, "grpc-status").and_then(|s| s.parse().ok());
+        grpc_message = header(&trailers, "grpc-message").unwrap_or_default();
+    }
+    conn.abort();
+    Ok(WireOutcome {
+        http_status: parts.status.as_u16(),
+        grpc_status,
+        grpc_message,
+    })
+}
+
+/// gRPC length-prefixed message.
+fn grpc_frame(compressed: bool, msg: &[u8]) -> Bytes {
+    let mut b = Vec::with_capacity(msg.len() + 5);
+    b.push(u8::from(compressed));
+    b.extend_from_slice(&(msg.len() as u32).to_be_bytes());
+    b.extend_from_slice(msg);
+    Bytes::from(b)
+}
+
+/// A gzip "bomb": a valid `AnalyzeRequest` whose `text` is `inflated`
+/// bytes of one letter, compressed (~1000:1).
+fn gzip_bomb(inflated: usize) -> Vec<u8> {
+    use std::io::Write;
+    let mut head = Vec::new();
+    pb_field(&mut head, 1, b"bomb");
+    // Field 2 header for a string of `inflated` bytes.
+    let mut hdr = vec![0x12];
+    let mut len = inflated as u64;
+    loop {
+        let b = (len & 0x7f) as u8;
+        len >>= 7;
+        if len == 0 {
+            hdr.push(b);
+            break;
+        }
+        hdr.push(b | 0x80);
+    }
+    head.extend_from_slice(&hdr);
+    let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    enc.write_all(&head).unwrap();
+    let chunk = vec![b'a'; 1 << 20];
+    let mut left = inflated;
+    while left > 0 {
+        let n = left.min(chunk.len());
+        enc.write_all(&chunk[..n]).unwrap();
+        left -= n;
+    }
+    enc.finish().unwrap()
+}
+
+// ---------------------------------------------------------------------------
+// Process and server state.
+
+/// The shared test config, with the model folder overridable by
+/// `NUTGRAF_TEST_MODEL_DIR` (to run this suite against candidate models).
+fn test_config(extra: &[&str]) -> nutgraf::config::ServeConfig {
+    let mut cfg = config(extra);
+    if let Some(d) = std::env::var_os("NUTGRAF_TEST_MODEL_DIR") {
+        cfg.model_dir = d.into();
+    }
+    cfg
+}
+
+async fn start_srv(
+    extra: &[&str],
+) -> (
+    Running,
+    pb::article_service_client::ArticleServiceClient<tonic::transport::Channel>,
+) {
+    let cfg = test_config(extra);
+    let running = nutgraf::server::start(&cfg, analyzer(&cfg))
+        .await
+        .expect("server starts");
+    let c = client(&running).await;
+    (running, c)
+}
+
+fn rss_kib() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmRSS:"))
+                .and_then(|l| l.split_whitespace().nth(1).and_then(|v| v.parse().ok()))
+        })
+        .unwrap_or(0)
+}
+
+async fn assert_serving(running: &Running) {
+    use tonic_health::pb::health_check_response::ServingStatus;
+    use tonic_health::pb::{health_client::HealthClient, HealthCheckRequest};
+    let mut h = HealthClient::new(channel(running).await);
+    for svc in ["", "nutgraf.v1.ArticleService"] {
+        let r = h
+            .check(HealthCheckRequest {
+                service: svc.into(),
+            })
+            .await
+            .expect("health answers")
+            .into_inner();
+        assert_eq!(r.status, ServingStatus::Serving as i32, "health {svc:?}");
+    }
+}
+
+/// Wait until no analysis is queued or running and no stream is open.
+async fn wait_idle(running: &Running, within: Duration) -> Result<Duration, String> {
+    let t = Instant::now();
+    loop {
+        let (inf, open) = (running.pool.in_flight(), running.metrics.streams_open.get());
+        if inf == 0 && open == 0 {
+            return Ok(t.elapsed());
+        }
+        if t.elapsed() > within {
+            return Err(format!(
+                "still busy after {within:?}: {inf} analyses in flight, {open} streams open"
+            ));
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Inputs.
+
+/// Text of exactly `bytes` UTF-8 bytes: Arabic sentences (2-byte letters),
+/// padded with ASCII so any length is reachable.
+fn exact_bytes(bytes: usize) -> String {
+    let unit = "أعلن وزير الاقتصاد في الرباط عن خطة جديدة للاستثمار. ";
+    let mut s = String::with_capacity(bytes);
+    while s.len() + unit.len() <= bytes {
+        s.push_str(unit);
+    }
+    while s.len() < bytes {
+        s.push('x');
+    }
+    s
+}
+
+fn no_punctuation(bytes: usize) -> String {
+    let words = [
+        "the",
+        "minister",
+        "met",
+        "officials",
+        "in",
+        "Rabat",
+        "about",
+        "budget",
+        "and",
+        "trade",
+        "with",
+        "Morocco",
+        "bank",
+        "plan",
+    ];
+    let mut s = String::with_capacity(bytes + 16);
+    let mut i = 0usize;
+    while s.len() < bytes {
+        s.push_str(words[i % words.len()]);
+        s.push(' ');
+        i = i.wrapping_mul(31).wrapping_add(7) % 1009;
+    }
+    s.truncate(bytes);
+    s
+}
+
+fn one_word_sentences(n: usize) -> String {
+    let words = ["No.", "Ok.", "Si.", "لا."];
+    let mut s = String::with_capacity(n * 5);
+    for i in 0..n {
+        s.push_str(words[i % words.len()]);
+        s.push(if i % 50 == 49 { '\n' } else { ' ' });
+    }
+    s
+}
+
+const DIACRITIZED_AR: &str = "أَعْلَنَ وَزِيرُ الْاِقْتِصَادِ الْمَغْرِبِيُّ فِي الرِّبَاطِ، يَوْمَ الْاِثْنَيْنِ، عَنْ خُطَّةٍ جَدِيدَةٍ لِدَعْمِ الْاِسْتِثْمَارِ فِي الْمُدُنِ الصَّغِيرَةِ. وَقَالَ مُحَمَّدُ بْنُ عَلِيٍّ إِنَّ الْحُكُومَةَ سَتُخَصِّصُ مِلْيَارَيْ دِرْهَمٍ لِهٰذَا الْبَرْنَامَجِ. وَرَحَّبَتْ غُرْفَةُ التِّجَارَةِ فِي الدَّارِ الْبَيْضَاءِ بِالْقَرَارِ.";
+
+const MIXED_SCRIPTS: &str = "Le président Макрон a rencontré 習近平 à Pékin (北京) puis le roi محمد السادس à Rabat. \
+Москва заявила, что переговоры продолжатся. 会议在东京举行。 The World Bank (البنك الدولي) approved a loan of $2bn. \
+وقال المتحدث باسم Kremlin إن الاجتماع كان مثمرا.";
+
+const HTML_JSON_CODE: &str = r#"<html><head><title>Breaking: minister resigns</title><script>var x = "</script>";</script></head>
+<body><div class="article"><p>The <b>minister</b> of finance resigned on Monday in <a href="/rabat">Rabat</a>.</p>
+<!-- comment --><p>Officials said the &amp; budget &lt;would&gt; be delayed.</p></div></body></html>
+{"id": 12, "text": "Le ministre a démissionné.", "tags": ["politique", null, true], "nested": {"a": [1,2,{"b": "\u0000"}]}}
+fn main() { let v: Vec<u8> = vec![0; 10]; println!("{:?}", v.iter().map(|x| x + 1).collect::<Vec<_>>()); }
+SELECT * FROM articles WHERE body LIKE '%وزير%'; -- DROP TABLE users;"#;
+
+fn boilerplate_only() -> String {
+    let lines = [
+        "Leave a comment",
+        "Share on Facebook",
+        "Share on Twitter",
+        "اترك تعليقاً",
+        "لن يتم نشر عنوان بريدك الإلكتروني.",
+        "Abonnez-vous à notre newsletter",
+        "Read more",
+        "Cookies help us deliver our services.",
+    ];
+    let mut s = String::new();
+    for i in 0..400 {
+        s.push_str(lines[i % lines.len()]);
+        s.push('\n');
+    }
+    s
+}
+
+fn controls() -> String {
+    let mut s = String::from("Le ministre\u{0} a parlé\u{1}\u{2}\u{3} à Rabat.\u{7}\u{8}\u{b}\u{c} The minister \u{1b}[31mspoke\u{1b}[0m in Rabat.\r\n");
+    for c in (0u32..0x20).chain(0x7f..0xa0) {
+        s.push(char::from_u32(c).unwrap_or(' '));
+        s.push_str("word ");
+    }
+    s.push_str("\u{2028}line\u{2029}para\u{85}next\u{feff}bom\u{fffe}\u{ffff}\u{e000}\u{10ffff}. وقال الوزير\u{0} إن الخطة جاهزة.");
+    s
+}
+
+fn lone_combining() -> String {
+    // Marks with no base, at the start, after spaces and punctuation, and a
+    // "zalgo" pile on one letter.
+    let mut s = String::from("\u{301}\u{308}\u{651}\u{64e} \u{301}. \u{670}\u{654}");
+    s.push('a');
+    for _ in 0..2000 {
+        s.push('\u{336}');
+    }
+    s.push_str(" Le ministre\u{301}\u{301} a parlé. \u{64b}\u{64c}\u{64d} الوزير\u{651}\u{651}\u{651} قال.");
+    s
+}
+
+fn zwj_bidi_emoji() -> String {
+    let mut s = String::new();
+    s.push_str("The min\u{200d}ister met the ki\u{200c}ng in Ra\u{200b}bat. ");
+    s.push_str("\u{202e}tabaR ni tem retsinim ehT\u{202c}. \u{2067}وزير\u{2069} \u{202d}LRO\u{202a}LRE\u{202b}RLE\u{200f}\u{200e}. ");
+    s.push_str("Family 👨\u{200d}👩\u{200d}👧\u{200d}👦 and 🏳\u{fe0f}\u{200d}🌈 flags 🇲🇦🇫🇷 and 👍🏽 skin tones. ");
+    for _ in 0..500 {
+        s.push_str("\u{200d}");
+    }
+    s.push_str(" وقال\u{200d} الوزير\u{200c} إن 🇲🇦 بخير.");
+    s
+}
+
+fn numbers_only() -> String {
+    let mut s = String::new();
+    for i in 0..2000u32 {
+        let _ = write!(s, "{} ", i.wrapping_mul(2654435761));
+        if i % 10 == 9 {
+            s.push_str("٣٤٥٦ ۱۲۳ 1,234.56 -7e10 ");
+            s.push('\n');
+        }
+    }
+    s
+}
+
+// ---------------------------------------------------------------------------
+// The matrix.
+
+struct Row {
+    case: String,
+    status: String,
+    ms: u128,
+    note: String,
+}
+
+fn code_str(c: Code) -> String {
+    format!("{c:?}")
+}
+
+fn print_table(rows: &[Row]) {
+    println!("\n{:<44} | {:<22} | {:>8} | note", "case", "status", "ms");
+    println!("{}", "-".repeat(100));
+    for r in rows {
+        println!(
+            "{:<44} | {:<22} | {:>8} | {}",
+            r.case, r.status, r.ms, r.note
+        );
+    }
+}
+
+/// What a case may end with.
+#[derive(Clone, Copy, Debug)]
+enum Expect {
+    Ok,
+    Code(Code),
+    /// Any of these codes (documented per case).
+    OneOf(&'static [Code]),
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hostile_matrix() {
+    let (srv, c) = start_srv(&["--request-timeout=60s"]).await;
+    let limit = nutgraf::config::ServeConfig::default_max_text();
+    let mut rows: Vec<Row> = Vec::new();
+    let mut failures: Vec<String> = Vec::new();
+
+    // (case, request, expectation)
+    let mut cases: Vec<(String, pb::AnalyzeRequest, Expect)> = Vec::new();
+    let mut add = |name: &str, r: pb::AnalyzeRequest, e: Expect| cases.push((name.into(), r, e));
+    add(
+        "empty text",
+        req("e", ""),
+        Expect::Code(Code::InvalidArgument),
+    );
+    add(
+        "whitespace/zero-width/bidi only",
+        req(
+            "w",
+            " \t\n\r\u{3000}\u{a0}\u{200b}\u{200f}\u{202e}\u{2066}\u{feff}\u{2028}",
+        ),
+        Expect::Code(Code::InvalidArgument),
+    );
+    add(
+        "text exactly at the limit (1 MiB)",
+        req("at", &exact_bytes(limit)),
+        Expect::Ok,
+    );
+    add(
+        "text one byte over the limit",
+        req("over", &exact_bytes(limit + 1)),
+        Expect::Code(Code::InvalidArgument),
+    );
+    add(
+        "1 MB, no punctuation, no newline",
+        req("np", &no_punctuation(1_000_000)),
+        Expect::Ok,
+    );
+    add(
+        "200,000 one-word sentences",
+        req("ows", &one_word_sentences(200_000)),
+        Expect::Ok,
+    );
+    add(
+        "single 100,000-char word (latin)",
+        req("w1", &"a".repeat(100_000)),
+        Expect::Ok,
+    );
+    add(
+        "single 100,000-char word (arabic)",
+        req("w2", &"ب".repeat(100_000)),
+        Expect::Ok,
+    );
+    add(
+        "NUL and control characters",
+        req("ctl", &controls()),
+        Expect::Ok,
+    );
+    add(
+        "lone combining marks, zalgo",
+        req("cm", &lone_combining()),
+        Expect::Ok,
+    );
+    add(
+        "ZWJ/ZWNJ, bidi overrides, emoji ZWJ",
+        req("zwj", &zwj_bidi_emoji()),
+        Expect::Ok,
+    );
+    add(
+        "mixed Arabic/Latin/CJK/Cyrillic",
+        req("mix", MIXED_SCRIPTS),
+        Expect::Ok,
+    );
+    add(
+        "Arabic with full diacritics",
+        req("tash", DIACRITIZED_AR),
+        Expect::Ok,
+    );
+    add("numbers only", req("num", &numbers_only()), Expect::Ok);
+    add(
+        "HTML/JSON/code pasted as text",
+        req("html", HTML_JSON_CODE),
+        Expect::Ok,
+    );
+    add(
+        "repeated boilerplate only",
+        req("bp", &boilerplate_only()),
+        Expect::Ok,
+    );
+    for (name, n) in [
+        ("max_sentences 0 (default)", 0u32),
+        ("max_sentences 1", 1),
+        ("max_sentences 2^32-1", u32::MAX),
+    ] {
+        let mut r = req("ms", AR);
+        r.summary = Some(pb::SummaryOptions {
+            max_sentences: n,
+            ..Default::default()
+        });
+        add(name, r, Expect::Ok);
+    }
+    for (name, hint) in [
+        ("unknown language hint \"xx\"", "xx"),
+        ("language hint \"de-DE\"", "de-DE"),
+        ("language hint with NUL \"ar\\0\"", "ar\u{0}"),
+        ("language hint of 10 KB", &*"a".repeat(10_000)),
+        // Echoed into grpc-message, a huge hint would make a response
+        // header larger than clients accept (16 KiB by default in hyper).
+        ("language hint of 1 MB", &*"a".repeat(1_000_000)),
+    ] {
+        let mut r = req("lh", EN);
+        r.language = hint.to_string();
+        add(name, r, Expect::Code(Code::InvalidArgument));
+    }
+    add(
+        "id of 10 KB",
+        req(&"i".repeat(10 * 1024), EN),
+        Expect::Code(Code::InvalidArgument),
+    );
+    let mut r = req("t", EN);
+    r.title = Some("T".repeat(100_000));
+    add("title of 100 KB", r, Expect::Code(Code::InvalidArgument));
+    let mut r = req("nan", EN);
+    r.summary = Some(pb::SummaryOptions {
+        ratio: f32::NAN,
+        ..Default::default()
+    });
+    add("summary.ratio NaN", r, Expect::Code(Code::InvalidArgument));
+    let mut r = req("ms", EN);
+    r.topics = Some(pb::TopicOptions {
+        top_k: u32::MAX,
+        min_score: f32::MIN_POSITIVE,
+    });
+    add("topics.top_k 2^32-1", r, Expect::Ok);
+    let mut r = req("ms", EN);
+    r.parts = vec![i32::MAX, -1];
+    add(
+        "unknown parts values",
+        r,
+        Expect::Code(Code::InvalidArgument),
+    );
+    add(
+        "message over the gRPC size limit (5 MB)",
+        req("big", &"a ".repeat(5 << 19)),
+        // tonic answers OUT_OF_RANGE for an over-limit message (the gRPC
+        // spec suggests RESOURCE_EXHAUSTED); either is a precise refusal.
+        Expect::OneOf(&[Code::OutOfRange, Code::ResourceExhausted]),
+    );
+
+    for (name, r, expect) in cases {
+        let text = r.text.clone();
+        let max_sentences = r
+            .summary
+            .as_ref()
+            .map(|s| s.max_sentences)
+            .filter(|&m| m > 0);
+        let mut c = c.clone();
+        let t = Instant::now();
+        let res = c.analyze(r).await;
+        let ms = t.elapsed().as_millis();
+        let (status, mut note) = match &res {
+            Ok(resp) => {
+                let resp = resp.get_ref();
+                let note = format!(
+                    "lang={} sum={} ent={} top={}",
+                    resp.language,
+                    resp.summary.as_ref().map_or(0, |s| s.sentences.len()),
+                    resp.entities.len(),
+                    resp.topics.len()
+                );
+                if let Err(e) = invariants(&text, max_sentences, resp) {
+                    failures.push(format!("{name}: invariant broken: {e}"));
+                }
+                ("OK".to_string(), note)
+            }
+            Err(s) => (code_str(s.code()), truncate(s.message(), 60)),
+        };
+        let ok = match (expect, &res) {
+            (Expect::Ok, Ok(_)) => true,
+            (Expect::Code(c), Err(s)) => s.code() == c,
+            (Expect::OneOf(cs), Err(s)) => cs.contains(&s.code()),
+            _ => false,
+        };
+        if !ok {
+            failures.push(format!(
+                "{name}: expected {expect:?}, got {status} ({note})"
+            ));
+        }
+        if t.elapsed() > CASE_BUDGET {
+            failures.push(format!("{name}: took {ms} ms"));
+        }
+        if name.contains("over the limit") {
+            if let Err(s) = &res {
+                if !s.message().contains(&limit.to_string()) {
+                    failures.push(format!("{name}: message does not name the limit"));
+                }
+            }
+        }
+        note.truncate(70);
+        rows.push(Row {
+            case: name,
+            status,
+            ms,
+            note,
+        });
+    }
+
+    // Wire-level cases.
+    {
+        // Invalid UTF-8 in `text` (field 2) through a real tonic client.
+        let mut msg = Vec::new();
+        pb_field(&mut msg, 1, b"bad-utf8");
+        pb_field(
+            &mut msg,
+            2,
+            b"Le ministre \xff\xfe a parl\xe9 \xc3\x28 \xed\xa0\x80.",
+        );
+        let t = Instant::now();
+        let r = raw_unary(&srv, msg).await;
+        wire_row(
+            &mut rows,
+            &mut failures,
+            "invalid UTF-8 in text (tonic, raw codec)",
+            t,
+            r.map(|_| ()),
+            &[Code::InvalidArgument, Code::Internal],
+        );
+
+        // Invalid UTF-8 in the id only.
+        let mut msg = Vec::new();
+        pb_field(&mut msg, 1, b"\xc0\xaf");
+        pb_field(&mut msg, 2, EN.as_bytes());
+        let t = Instant::now();
+        let r = raw_unary(&srv, msg).await;
+        wire_row(
+            &mut rows,
+            &mut failures,
+            "invalid UTF-8 in id (overlong '/')",
+            t,
+            r.map(|_| ()),
+            &[Code::InvalidArgument, Code::Internal],
+        );
+
+        // Garbage and truncated protobuf.
+        for (name, msg) in [
+            ("garbage protobuf bytes", vec![0xff; 64]),
+            (
+                "truncated length-delimited field",
+                vec![0x12, 0xff, 0xff, 0x03, b'a'],
+            ),
+            (
+                "varint of 11 bytes",
+                vec![
+                    0x08, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01,
+                ],
+            ),
+        ] {
+            let t = Instant::now();
+            let r = raw_unary(&srv, msg).await;
+            wire_row(
+                &mut rows,
+                &mut failures,
+                name,
+                t,
+                r.map(|_| ()),
+                &[Code::Internal, Code::InvalidArgument],
+            );
+        }
+
+        // gRPC length prefix larger than the body (client lies about size).
+        let t = Instant::now();
+        let mut frame = vec![0u8];
+        frame.extend_from_slice(&1000u32.to_be_bytes());
+        frame.extend_from_slice(b"short");
+        let r = raw_h2(srv.grpc_addr, ANALYZE, &[], Bytes::from(frame)).await;
+        h2_row(
+            &mut rows,
+            &mut failures,
+            "length prefix > body (raw h2)",
+            t,
+            r,
+            &[
+                Code::Internal,
+                Code::InvalidArgument,
+                Code::Cancelled,
+                Code::Unknown,
+            ],
+        );
+
+        // Compressed flag without grpc-encoding.
+        let t = Instant::now();
+        let r = raw_h2(srv.grpc_addr, ANALYZE, &[], grpc_frame(true, b"\x0a\x01x")).await;
+        h2_row(
+            &mut rows,
+            &mut failures,
+            "compressed flag, no grpc-encoding",
+            t,
+            r,
+            &[Code::Internal, Code::Unimplemented],
+        );
+
+        // Unknown grpc-encoding.
+        let t = Instant::now();
+        let r = raw_h2(
+            srv.grpc_addr,
+            ANALYZE,
+            &[("grpc-encoding", "br")],
+            grpc_frame(true, b"\x0a\x01x"),
+        )
+        .await;
+        h2_row(
+            &mut rows,
+            &mut failures,
+            "grpc-encoding br (unsupported)",
+            t,
+            r,
+            &[Code::Unimplemented, Code::Internal],
+        );
+
+        // Corrupt gzip.
+        let t = Instant::now();
+        let r = raw_h2(
+            srv.grpc_addr,
+            ANALYZE,
+            &[("grpc-encoding", "gzip")],
+            grpc_frame(true, b"\x1f\x8b\x08\x00garbage-not-deflate"),
+        )
+        .await;
+        h2_row(
+            &mut rows,
+            &mut failures,
+            "corrupt gzip body",
+            t,
+            r,
+            &[Code::Internal],
+        );
+
+        // The gzip bomb: 256 KiB that inflates to 256 MiB (64x the limit).
+        let bomb = gzip_bomb(256 << 20);
+        let rss0 = rss_kib();
+        let t = Instant::now();
+        let r = raw_h2(
+            srv.grpc_addr,
+            ANALYZE,
+            &[("grpc-encoding", "gzip")],
+            grpc_frame(true, &bomb),
+        )
+        .await;
+        let grown = rss_kib().saturating_sub(rss0) / 1024;
+        let name = format!("gzip bomb {} KiB -> 256 MiB", bomb.len() / 1024);
+        h2_row(
+            &mut rows,
+            &mut failures,
+            &name,
+            t,
+            r,
+            &[Code::ResourceExhausted],
+        );
+        if let Some(row) = rows.last_mut() {
+            row.note = format!("{} | RSS +{grown} MiB", row.note);
+        }
+        if grown > 64 {
+            failures.push(format!("gzip bomb grew RSS by {grown} MiB"));
+        }
+    }
+
+    // After all that: still serving, nothing in flight, real work still OK.
+    assert_serving(&srv).await;
+    if let Err(e) = wait_idle(&srv, Duration::from_secs(10)).await {
+        failures.push(e);
+    }
+    let mut c2 = client(&srv).await;
+    let resp = c2.analyze(req("after", AR)).await.expect("still analysing");
+    invariants(AR, None, resp.get_ref()).expect("invariants after the matrix");
+
+    print_table(&rows);
+    srv.shutdown();
+    assert!(failures.is_empty(), "failures:\n{}", failures.join("\n"));
+}
+
+fn truncate(s: &str, n: usize) -> String {
+    s.chars().take(n).collect()
+}
+
+fn wire_row(
+    rows: &mut Vec<Row>,
+    failures: &mut Vec<String>,
+    name: &str,
+    t: Instant,
+    r: Result<(), Status>,
+    allowed: &[Code],
+) {
+    let ms = t.elapsed().as_millis();
+    let (status, note) = match &r {
+        Ok(()) => ("OK".to_string(), String::new()),
+        Err(s) => (code_str(s.code()), truncate(s.message(), 60)),
+    };
+    match &r {
+        Err(s) if allowed.contains(&s.code()) => {}
+        _ => failures.push(format!(
+            "{name}: expected one of {allowed:?}, got {status} {note}"
+        )),
+    }
+    rows.push(Row {
+        case: name.into(),
+        status,
+        ms,
+        note,
+    });
+}
+
+fn h2_row(
+    rows: &mut Vec<Row>,
+    failures: &mut Vec<String>,
+    name: &str,
+    t: Instant,
+    r: Result<WireOutcome, String>,
+    allowed: &[Code],
+) {
+    let ms = t.elapsed().as_millis();
+    let (status, note) = match &r {
+        Ok(w) => match w.grpc_status {
+            Some(s) => (
+                code_str(Code::from_i32(s)),
+                format!("http {} {}", w.http_status, truncate(&w.grpc_message, 50)),
+            ),
+            None => ("no grpc-status".into(), format!("http {}", w.http_status)),
+        },
+        Err(e) => ("transport error".into(), truncate(e, 60)),
+    };
+    let ok =
+        matches!(&r, Ok(w) if w.grpc_status.is_some_and(|s| allowed.contains(&Code::from_i32(s))));
+    if !ok {
+        failures.push(format!(
+            "{name}: expected one of {allowed:?}, got {status} {note}"
+        ));
+    }
+    rows.push(Row {
+        case: name.into(),
+        status,
+        ms,
+        note,
+    });
+}
+
+// ---------------------------------------------------------------------------
+// Slow, stuck and vanishing clients.
+
+/// Hundreds of AnalyzeStream calls that are never read: the server finishes
+/// or parks them without unbounded memory, keeps answering others, and
+/// releases everything when the connections go.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn many_unread_streams_then_disconnect() {
+    // tonic's HTTP/2 client opens at most 100 streams per connection (the
+    // server advertises no SETTINGS_MAX_CONCURRENT_STREAMS, so h2 keeps its
+    // initial guess of 100): spread the streams over several connections.
+    const CONNS: usize = 6;
+    const PER_CONN: usize = 90;
+    let (srv, _c) = start_srv(&["--max-concurrent-analyses=16"]).await;
+    let rss0 = rss_kib();
+    // Each client lives on its own runtime thread so that dropping the
+    // runtime kills its connection abruptly, as a crashed client would.
+    let (opened_tx, opened_rx) = std::sync::mpsc::channel::<usize>();
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let mut threads = Vec::new();
+    let addr = srv.grpc_addr;
+    for k in 0..CONNS {
+        let opened_tx = opened_tx.clone();
+        let mut stop_rx = stop_rx.clone();
+        threads.push(std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
+            rt.block_on(async move {
+                let ch = tonic::transport::Channel::from_shared(format!("http://{addr}"))
+                    .unwrap()
+                    .connect()
+                    .await
+                    .unwrap();
+                let c = pb::article_service_client::ArticleServiceClient::new(ch);
+                let mut held = Vec::new();
+                let mut opened = 0;
+                for i in 0..PER_CONN {
+                    let mut c = c.clone();
+                    // Open, then hold the response stream without reading it.
+                    match c.analyze_stream(req(&format!("{k}-{i}"), AR)).await {
+                        Ok(s) => {
+                            held.push(s.into_inner());
+                            opened += 1;
+                        }
+                        Err(e) => panic!("stream {k}-{i}: {e:?}"),
+                    }
+                }
+                opened_tx.send(opened).unwrap();
+                let _ = stop_rx.wait_for(|s| *s).await;
+                drop(held);
+            });
+            // Runtime dropped here: the connection dies with it.
+        }));
+    }
+    drop(opened_tx);
+    let opened: usize = tokio::task::spawn_blocking(move || opened_rx.iter().sum())
+        .await
+        .unwrap();
+    assert_eq!(opened, CONNS * PER_CONN);
+
+    // All analyses either ran (events parked, bounded by article size) or
+    // wait for a slot; the admission limit is never exceeded.
+    let t = Instant::now();
+    let mut max_in_flight = 0;
+    while t.elapsed() < Duration::from_secs(60) {
+        let inf = srv.pool.in_flight();
+        max_in_flight = max_in_flight.max(inf);
+        if inf == 0 && srv.metrics.streams_open.get() == 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(
+        max_in_flight <= 16,
+        "admission limit exceeded: {max_in_flight}"
+    );
+    let rss_during = rss_kib();
+    // Others are still served while the unread streams sit there.
+    assert_serving(&srv).await;
+    let mut c = client(&srv).await;
+    c.analyze(req("other", EN))
+        .await
+        .expect("a normal call still works");
+
+    let _ = stop_tx.send(true);
+    for th in threads {
+        th.join().unwrap();
+    }
+    let idle = wait_idle(&srv, Duration::from_secs(10)).await;
+    let rss_after = rss_kib();
+    println!(
+        "{} unread streams: in-flight max {max_in_flight}, RSS {} -> {} -> {} MiB",
+        CONNS * PER_CONN,
+        rss0 / 1024,
+        rss_during / 1024,
+        rss_after / 1024
+    );
+    idle.expect("nothing left in flight after the clients vanished");
+    let grown = rss_during.saturating_sub(rss0) / 1024;
+    assert!(
+        grown < 400,
+        "{} unread streams grew RSS by {grown} MiB",
+        CONNS * PER_CONN
+    );
+    srv.shutdown();
+}
+
+/// Streams that queue behind the admission limit with large articles, then
+/// the client vanishes: queued work is dropped without running, and the
+/// pool is free again long before the queued work could have finished.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn vanished_stream_client_cancels_queued_work() {
+    let (srv, _c) = start_srv(&["--worker-threads=1", "--max-concurrent-analyses=2"]).await;
+    let addr = srv.grpc_addr;
+    let (ready_tx, ready_rx) = std::sync::mpsc::channel::<()>();
+    let th = std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(async move {
+            let ch = tonic::transport::Channel::from_shared(format!("http://{addr}"))
+                .unwrap()
+                .connect()
+                .await
+                .unwrap();
+            let c = pb::article_service_client::ArticleServiceClient::new(ch)
+                .max_encoding_message_size(8 << 20);
+            let big = long_text(600_000);
+            let mut held = Vec::new();
+            for i in 0..40 {
+                let mut c = c.clone();
+                held.push(c.analyze_stream(req(&i.to_string(), &big)).await.unwrap());
+            }
+            ready_tx.send(()).unwrap();
+            // Keep them open briefly, then die without a goodbye.
+            tokio::time::sleep(Duration::from_millis(300)).await;
+            std::mem::forget(held);
+        });
+    });
+    tokio::task::spawn_blocking(move || ready_rx.recv().unwrap())
+        .await
+        .unwrap();
+    assert!(srv.metrics.streams_open.get() > 0);
+    th.join().unwrap();
+    let t = Instant::now();
+    let took = wait_idle(&srv, Duration::from_secs(30)).await;
+    println!(
+        "40 queued 600 KB streams, client gone: idle after {:?}",
+        t.elapsed()
+    );
+    took.expect("queued stream work is cancelled when the client vanishes");
+    let m = http_get(srv.metrics_addr, "/metrics").await;
+    assert!(
+        m.contains("nutgraf_grpc_requests_total{code=\"CANCELLED\",method=\"AnalyzeStream\"}"),
+        "cancelled streams are counted"
+    );
+    srv.shutdown();
+}
+
+/// A connection that dies in the middle of a batch: the window's work is
+/// cancelled and the stream is accounted as CANCELLED.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn connection_dropped_mid_batch() {
+    let (srv, _c) = start_srv(&["--worker-threads=1", "--batch-window=8"]).await;
+    let addr = srv.grpc_addr;
+    let th = std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(async move {
+            let ch = tonic::transport::Channel::from_shared(format!("http://{addr}"))
+                .unwrap()
+                .connect()
+                .await
+                .unwrap();
+            let mut c = pb::article_service_client::ArticleServiceClient::new(ch);
+            let body = long_text(200_000);
+            let input = futures::stream::iter(0..1000).map(move |i| req(&i.to_string(), &body));
+            use futures::StreamExt;
+            let mut out = c.analyze_batch(input).await.unwrap().into_inner();
+            let first = out.next().await.unwrap().unwrap();
+            assert_eq!(first.id, "0");
+            // Return with the stream and connection open: the runtime is
+            // dropped and the socket with it.
+        });
+    });
+    th.join().unwrap();
+    let t = Instant::now();
+    let took = wait_idle(&srv, Duration::from_secs(30)).await;
+    println!("batch connection dropped: idle after {:?}", t.elapsed());
+    took.expect("batch work is cancelled when the connection dies");
+    let m = http_get(srv.metrics_addr, "/metrics").await;
+    assert!(
+        m.contains("nutgraf_grpc_requests_total{code=\"CANCELLED\",method=\"AnalyzeBatch\"} 1"),
+        "dropped batch accounted as CANCELLED"
+    );
+    assert_serving(&srv).await;
+    srv.shutdown();
+}
+
+// ---------------------------------------------------------------------------
+// Worst-case cost (measurement, release only).
+
+/// Milliseconds per KB of the slowest input shapes, at growing sizes, in
+/// process (no gRPC). A super-linear shape shows as a growing ms/KB.
+/// `cargo test --release --test hostile cost_per_kb -- --ignored --nocapture`
+#[test]
+#[ignore = "measurement: run in release"]
+fn cost_per_kb() {
+    use nutgraf::pipeline::{Analyzer, Limits, Request};
+    let analyzer = Analyzer::load(
+        &test_config(&[]).model_dir,
+        Limits {
+            max_text_bytes: 4 << 20,
+            ..Limits::default()
+        },
+    )
+    .expect("models load");
+    let shapes: Vec<(&str, Box<dyn Fn(usize) -> String>)> = vec![
+        ("news prose (en)", Box::new(long_text)),
+        ("arabic prose", Box::new(exact_bytes)),
+        ("no punctuation", Box::new(no_punctuation)),
+        (
+            "one-word sentences",
+            Box::new(|n| one_word_sentences(n / 5)),
+        ),
+        ("one long word", Box::new(|n| "a".repeat(n))),
+        (
+            "newlines only + word",
+            Box::new(|n| "\n".repeat(n - 1) + "x"),
+        ),
+        (
+            "same sentence repeated",
+            Box::new(|n| "The minister met the king in Rabat. ".repeat(n / 36 + 1)),
+        ),
+        (
+            "capitalised words",
+            Box::new(|n| {
+                let mut s = String::new();
+                let mut i = 0u32;
+                while s.len() < n {
+                    let _ = write!(s, "Name{} ", i % 5000);
+                    i += 1;
+                }
+                s
+            }),
+        ),
+        (
+            "title-case sentences",
+            Box::new(|n| {
+                "Mohammed Ben Ali Of The United Nations Met King Hassan In Rabat. "
+                    .repeat(n / 66 + 1)
+            }),
+        ),
+        (
+            "arabic diacritized",
+            Box::new(|n| DIACRITIZED_AR.repeat(n / DIACRITIZED_AR.len() + 1)),
+        ),
+        ("dots only", Box::new(|n| ".".repeat(n))),
+        (
+            "zalgo",
+            Box::new(|n| "a".to_string() + &"\u{336}".repeat(n / 2)),
+        ),
+        (
+            "html",
+            Box::new(|n| HTML_JSON_CODE.repeat(n / HTML_JSON_CODE.len() + 1)),
+        ),
+        (
+            "short lines (headings)",
+            Box::new(|n| "Breaking News Today\n".repeat(n / 20 + 1)),
+        ),
+        (
+            "boilerplate lines",
+            Box::new(|n| boilerplate_only().repeat(n / 10_000 + 1)),
+        ),
+    ];
+    println!("\n{:<26} {:>8} {:>10} {:>8}", "shape", "KB", "ms", "ms/KB");
+    for (name, make) in &shapes {
+        for kb in [64usize, 256, 1024] {
+            let text = make(kb * 1024);
+            let r = Request::new("c", &text);
+            // Best of 2 to damp noise from other processes.
+            let mut best = f64::MAX;
+            for _ in 0..2 {
+                let t = Instant::now();
+                let a = analyzer.analyze_all(&r);
+                best = best.min(t.elapsed().as_secs_f64() * 1e3);
+                assert!(a.is_ok(), "{name}: {a:?}");
+            }
+            let real_kb = text.len() as f64 / 1024.0;
+            println!(
+                "{name:<26} {real_kb:>8.0} {best:>10.1} {:>8.3}",
+                best / real_kb
+            );
+        }
+    }
+}
