@@ -12,7 +12,7 @@
 //! Then Body and Boilerplate blocks are split into sentences; Title, Byline
 //! and Heading blocks are one unit each.
 
-use super::data::{self, word_flags, Boiler, L_AR, L_EN, L_FR, W_BYLINE, W_DATE, W_PHRASE, W_UI};
+use super::data::{self, Boiler, L_AR, L_EN, L_FR, W_BYLINE, W_DATE, W_PHRASE, W_UI};
 use super::lang::LangStats;
 use super::normalize::line_key;
 use super::sentences;
@@ -231,8 +231,10 @@ pub fn build_document_with<'a>(
         tokens: Vec::with_capacity(text.len() / 6 + 1),
         norm_buf: String::with_capacity(text.len() + 16),
     };
-    // 1. lines → tokens
+    // 1. lines → tokens (+ word-table flags per token, looked up once
+    //    while the norm is hot; used by language id and roles)
     let mut blocks: Vec<Block> = Vec::new();
+    let mut flags: Vec<u16> = Vec::with_capacity(text.len() / 6 + 1);
     let mut pos = 0usize;
     let mut cp = 0u32;
     let bytes = text.as_bytes();
@@ -242,7 +244,14 @@ pub fn build_document_with<'a>(
             .position(|&b| b == b'\n')
             .map_or(text.len(), |k| pos + k);
         let t0 = doc.tokens.len();
-        cp = tokens::tokenize_into(text, pos..nl, cp, &mut doc.tokens, &mut doc.norm_buf);
+        cp = tokens::tokenize_into_flags(
+            text,
+            pos..nl,
+            cp,
+            &mut doc.tokens,
+            &mut doc.norm_buf,
+            Some(&mut flags),
+        );
         if doc.tokens.len() > t0 {
             blocks.push(Block {
                 tokens: t0..doc.tokens.len(),
@@ -251,18 +260,6 @@ pub fn build_document_with<'a>(
         cp += 1; // the '\n'
         pos = nl + 1;
     }
-    // Word-table flags, looked up once per token (language and roles).
-    let flags: Vec<u16> = doc
-        .tokens
-        .iter()
-        .map(|t| {
-            if t.kind == TokenKind::Number {
-                0
-            } else {
-                word_flags(doc.norm(t))
-            }
-        })
-        .collect();
     // 2. language
     match opts.lang_hint {
         Some(l) => {

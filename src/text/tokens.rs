@@ -179,6 +179,8 @@ struct Tokenizer<'t, 'o> {
     /// Does the range contain '@' at all? (no: no e-mail, skip the check)
     has_at: bool,
     table: &'static [Class; TABLE_LEN],
+    /// Word-table flags per token, filled alongside `out` when asked for.
+    flags: Option<&'o mut Vec<u16>>,
     out: &'o mut Vec<Token>,
     norm_buf: &'o mut String,
     scratch: String,
@@ -239,6 +241,13 @@ impl Tokenizer<'_, '_> {
         let raw = self.s.get(b0..self.pos).unwrap_or("");
         let n0 = self.norm_buf.len();
         normalize::normalize_into(raw, self.norm_buf);
+        if let Some(f) = self.flags.as_mut() {
+            let fl = match kind {
+                TokenKind::Number => 0,
+                _ => word_flags(self.norm_buf.get(n0..).unwrap_or("")),
+            };
+            f.push(fl);
+        }
         let norm = to_u32(n0)..to_u32(self.norm_buf.len());
         self.out.push(Token {
             span: Span {
@@ -563,6 +572,20 @@ pub fn tokenize_into(
     tokens: &mut Vec<Token>,
     norm_buf: &mut String,
 ) -> u32 {
+    tokenize_into_flags(text, range, cp_start, tokens, norm_buf, None)
+}
+
+/// [`tokenize_into`] that also appends, per token, its word-table flags
+/// ([`super::data::word_flags`] of the norm; 0 for numbers) to `flags`,
+/// while the norm is hot.
+pub fn tokenize_into_flags(
+    text: &str,
+    range: Range<usize>,
+    cp_start: u32,
+    tokens: &mut Vec<Token>,
+    norm_buf: &mut String,
+    flags: Option<&mut Vec<u16>>,
+) -> u32 {
     let end = range.end.min(text.len());
     if !text.is_char_boundary(end) || !text.is_char_boundary(range.start.min(end)) {
         return cp_start;
@@ -578,6 +601,7 @@ pub fn tokenize_into(
             .get(range.start.min(end)..end)
             .is_some_and(|b| b.contains(&b'@')),
         table: class_table(),
+        flags,
         out: tokens,
         norm_buf,
         scratch: String::new(),
