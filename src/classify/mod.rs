@@ -3,8 +3,14 @@
 //!
 //! INTERFACE (used by `pipeline`, `server`): keep these names.
 
+pub mod calibration;
+pub mod eval;
+pub mod features;
+pub mod model;
+pub mod train;
+
 use crate::model_file::ModelError;
-use crate::text::{Document, Lang};
+use crate::text::{Document, Lang, TextOptions};
 use std::path::Path;
 
 /// The fixed label set of the API, with IPTC Media Topic codes.
@@ -124,9 +130,17 @@ impl TopicLabel {
     }
 }
 
+/// Default threshold of [`TopicModel::predict_topics`]: a second topic is
+/// returned when its calibrated probability reaches it. The training data is
+/// single-label, so this is a heuristic: 0.25 keeps a runner-up that the model
+/// considers at least a quarter likely (e.g. an economy article about a sports
+/// club's finances) without returning noise on clear-cut articles.
+pub const DEFAULT_THRESHOLD: f32 = 0.25;
+
 /// The trained topic model.
 #[derive(Debug)]
 pub struct TopicModel {
+    q: model::QuantModel,
     sha256: String,
 }
 
@@ -136,24 +150,279 @@ impl TopicModel {
         Self::from_bytes(&bytes)
     }
     pub fn from_bytes(bytes: &[u8]) -> Result<Self, ModelError> {
-        let _ = crate::model_file::decode(bytes, b"TOP1", 1)?;
+        let q = model::QuantModel::from_bytes(bytes)?;
         Ok(TopicModel {
+            q,
             sha256: crate::model_file::sha256_hex(bytes),
         })
     }
+    /// Wrap an in-memory model (training writes, then re-reads it).
+    pub fn from_quant(q: model::QuantModel) -> Self {
+        let bytes = q.to_bytes();
+        TopicModel {
+            sha256: crate::model_file::sha256_hex(&bytes),
+            q,
+        }
+    }
     pub fn version(&self) -> &str {
-        "stub"
+        &self.q.version
     }
     pub fn sha256(&self) -> &str {
         &self.sha256
     }
+    /// Training metadata (JSON: data, seed, dev figures) for GetModelInfo.
+    pub fn info(&self) -> &str {
+        &self.q.info
+    }
+    /// The stored model (tables, heads), for tools and benches.
+    pub fn quant(&self) -> &model::QuantModel {
+        &self.q
+    }
     /// Labels the model was trained to predict for a language (empty for `Und`).
-    pub fn labels_for(&self, _lang: Lang) -> Vec<TopicLabel> {
-        Vec::new()
+    pub fn labels_for(&self, lang: Lang) -> Vec<TopicLabel> {
+        let Some(h) = self.q.head(lang) else {
+            return Vec::new();
+        };
+        let Some(t) = self.q.tables.get(h.table) else {
+            return Vec::new();
+        };
+        t.cols
+            .iter()
+            .zip(&h.allowed)
+            .filter(|(_, &a)| a)
+            .map(|(&l, _)| l)
+            .collect()
     }
     /// Calibrated probabilities over the labels supported for `doc.lang`,
-    /// sorted by score descending. Empty when there is no usable text.
-    pub fn predict(&self, _doc: &Document<'_>) -> Vec<(TopicLabel, f32)> {
-        Vec::new()
+    /// sorted by score descending. Empty when there is no usable text (no
+    /// word outside boilerplate, or not a single word the model saw in
+    /// training) or the language has no model: no topic beats a confident
+    /// guess on nothing.
+    pub fn predict(&self, doc: &Document<'_>) -> Vec<(TopicLabel, f32)> {
+        let title_doc = doc.extra_title.filter(|t| !t.trim().is_empty()).map(|t| {
+            crate::text::analyze(
+                t,
+                TextOptions {
+                    title: None,
+                    lang_hint: Some(doc.lang),
+                },
+            )
+        });
+        let mut scratch = model::Scratch::default();
+        scratch.occ.reserve(doc.tokens.len() * 2);
+        let Some((hi, logits, raw)) = self.q.logits(doc, title_doc.as_ref(), &mut scratch) else {
+            return Vec::new();
+        };
+        if raw.known_words == 0 {
+            return Vec::new();
+        }
+        match self.q.heads.get(hi) {
+            Some(h) => self.q.probs(h, &logits, h.temperature),
+            None => Vec::new(),
+        }
+    }
+    /// The top topic plus every other topic whose calibrated probability is
+    /// at least `threshold` (multi-topic articles), sorted by score.
+    pub fn predict_topics(&self, doc: &Document<'_>, threshold: f32) -> Vec<(TopicLabel, f32)> {
+        let mut p = self.predict(doc);
+        let keep = p
+            .iter()
+            .enumerate()
+            .take_while(|(i, s)| *i == 0 || s.1 >= threshold)
+            .count();
+        p.truncate(keep);
+        p
+    }
+    /// Convenience: analyse `text` (first line = title) and predict.
+    pub fn predict_text(&self, text: &str, lang_hint: Option<Lang>) -> Vec<(TopicLabel, f32)> {
+        let doc = crate::text::analyze(
+            text,
+            TextOptions {
+                title: None,
+                lang_hint,
+            },
+        );
+        self.predict(&doc)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    //! Fixtures are written for these tests (no corpus text).
+    use super::*;
+    use crate::text::{analyze, TextOptions};
+
+    fn shipped() -> TopicModel {
+        let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("models/topics.bin");
+        TopicModel::load(&p).expect("models/topics.bin must ship with the crate")
+    }
+
+    fn top(m: &TopicModel, text: &str, lang: Lang) -> Option<TopicLabel> {
+        let doc = analyze(
+            text,
+            TextOptions {
+                title: None,
+                lang_hint: Some(lang),
+            },
+        );
+        m.predict(&doc).first().map(|p| p.0)
+    }
+
+    #[test]
+    fn obvious_articles_get_the_obvious_label() {
+        let m = shipped();
+        let cases: &[(&str, Lang, TopicLabel)] = &[
+            (
+                "الوداد يفوز على الرجاء في ديربي الدار البيضاء\nفاز فريق الوداد الرياضي على غريمه الرجاء بهدفين مقابل هدف واحد في المباراة التي جمعتهما مساء الأحد بملعب محمد الخامس، برسم الجولة العاشرة من البطولة الوطنية لكرة القدم. وسجل المهاجم هدف الفوز في الدقيقة الأخيرة من المباراة، ليرتقي الفريق إلى صدارة الترتيب.",
+                Lang::Ar,
+                TopicLabel::Sport,
+            ),
+            (
+                "ارتفاع أسعار النفط وتراجع البورصة\nارتفعت أسعار النفط في الأسواق العالمية بنسبة ثلاثة في المائة، بينما تراجع مؤشر البورصة المحلية بعد إعلان البنك المركزي رفع سعر الفائدة. وقال خبراء اقتصاديون إن التضخم وارتفاع تكاليف الاستثمار يضغطان على الشركات والمستثمرين.",
+                Lang::Ar,
+                TopicLabel::Economy,
+            ),
+            (
+                "Le PSG s'impose face à Marseille au Parc des Princes\nLe Paris Saint-Germain a battu l'Olympique de Marseille trois buts à un dimanche soir en championnat. L'attaquant a marqué un doublé en seconde période et l'entraîneur a salué la performance de ses joueurs avant le match de Ligue des champions.",
+                Lang::Fr,
+                TopicLabel::Sport,
+            ),
+            (
+                "Le gouvernement présente son projet de loi au Parlement\nLe Premier ministre a défendu mardi devant l'Assemblée nationale le projet de loi du gouvernement. Les députés de l'opposition ont annoncé qu'ils voteraient contre le texte, et le président a appelé les partis au dialogue avant les élections.",
+                Lang::Fr,
+                TopicLabel::Politics,
+            ),
+            (
+                "United beat Chelsea in late thriller\nManchester United scored twice in the final ten minutes to beat Chelsea 3-2 at Old Trafford on Sunday. The striker headed the winner from a corner, and the manager praised his players after the match lifted the club to fourth in the Premier League table.",
+                Lang::En,
+                TopicLabel::Sport,
+            ),
+            (
+                "Shares fall as company profits slump\nShares in the carmaker fell eight percent after it reported a sharp fall in quarterly profits and cut its sales forecast. Investors worry that higher interest rates and weak consumer demand will hurt earnings across the industry, analysts said.",
+                Lang::En,
+                TopicLabel::Economy,
+            ),
+            (
+                "New smartphone chip promises longer battery life\nThe company unveiled a new processor for smartphones that uses artificial intelligence to save power. Engineers said the chip, built with a new manufacturing technology, will let users run apps and software updates for two days without charging.",
+                Lang::En,
+                TopicLabel::ScienceTechnology,
+            ),
+        ];
+        for (text, lang, want) in cases {
+            assert_eq!(top(&m, text, *lang), Some(*want), "{text}");
+        }
+    }
+
+    #[test]
+    fn no_usable_text_gives_no_topics() {
+        let m = shipped();
+        for text in [
+            "",
+            "   \n\n  ",
+            "!!! ... ??? — «»",
+            "12 345 6789",
+            "؟؟؟ ،،، ...",
+        ] {
+            for lang in [Lang::Ar, Lang::Fr, Lang::En] {
+                assert!(
+                    m.predict_text(text, Some(lang)).is_empty(),
+                    "{text:?} {lang:?}"
+                );
+            }
+        }
+        // Letters the model never saw anywhere: no confident guess.
+        assert!(m.predict_text("qzxv jjkw", Some(Lang::En)).is_empty());
+    }
+
+    #[test]
+    fn only_trained_labels_per_language() {
+        let m = shipped();
+        let en = m.labels_for(Lang::En);
+        let ar = m.labels_for(Lang::Ar);
+        assert!(m.labels_for(Lang::Und).is_empty());
+        assert!(
+            en.contains(&TopicLabel::Sport)
+                && !en.contains(&TopicLabel::CrimeLaw)
+                && !en.contains(&TopicLabel::Religion)
+        );
+        assert!(ar.contains(&TopicLabel::CrimeLaw) && ar.contains(&TopicLabel::Society));
+        for l in [
+            TopicLabel::DisasterAccident,
+            TopicLabel::Labour,
+            TopicLabel::HumanInterest,
+            TopicLabel::Weather,
+        ] {
+            assert!(!ar.contains(&l) && !en.contains(&l));
+        }
+        // A crime story in English can only get English labels.
+        let p = m.predict_text(
+            "Police arrest suspect after robbery\nPolice arrested a man on Friday after a robbery at a jewellery shop; he will appear in court next week charged with theft.",
+            Some(Lang::En),
+        );
+        assert!(!p.is_empty());
+        assert!(p.iter().all(|(l, _)| en.contains(l)));
+        let s: f32 = p.iter().map(|x| x.1).sum();
+        assert!((s - 1.0).abs() < 1e-3);
+        assert!(p.windows(2).all(|w| w[0].1 >= w[1].1));
+        // Multi-topic helper: top label always, others only above threshold.
+        let t = m.predict_topics(
+            &analyze(
+                "Police arrest suspect after robbery\nPolice arrested a man.",
+                TextOptions {
+                    title: None,
+                    lang_hint: Some(Lang::En),
+                },
+            ),
+            0.99,
+        );
+        assert_eq!(t.len(), 1);
+    }
+
+    #[test]
+    fn model_round_trip() {
+        let m = shipped();
+        let bytes = m.quant().to_bytes();
+        let m2 = TopicModel::from_bytes(&bytes).expect("round trip");
+        assert_eq!(m2.quant().to_bytes(), bytes);
+        assert_eq!(m2.version(), m.version());
+        let text = "Election results announced\nThe ruling party won the parliamentary election, the electoral commission said.";
+        assert_eq!(
+            m.predict_text(text, Some(Lang::En)),
+            m2.predict_text(text, Some(Lang::En))
+        );
+    }
+
+    #[test]
+    fn corrupt_model_is_a_clear_error() {
+        let bytes = shipped().quant().to_bytes();
+        let mut bad = bytes.clone();
+        let mid = bad.len() / 2;
+        bad[mid] ^= 0x40;
+        assert!(matches!(
+            TopicModel::from_bytes(&bad),
+            Err(ModelError::Checksum)
+        ));
+        assert!(matches!(
+            TopicModel::from_bytes(&bytes[..bytes.len() / 3]),
+            Err(ModelError::Truncated(_))
+        ));
+        assert!(matches!(
+            TopicModel::from_bytes(b"not a model"),
+            Err(ModelError::BadMagic)
+        ));
+        let ner_kind = crate::model_file::encode(b"NER1", 1, b"x");
+        assert!(matches!(
+            TopicModel::from_bytes(&ner_kind),
+            Err(ModelError::WrongKind { .. })
+        ));
+        // A well-formed container with a garbage payload.
+        let garbage = crate::model_file::encode(model::KIND, model::FORMAT_VERSION, &[7u8; 64]);
+        let e = TopicModel::from_bytes(&garbage).unwrap_err();
+        assert!(
+            matches!(e, ModelError::Truncated(_) | ModelError::Malformed(_)),
+            "{e}"
+        );
+        let missing = TopicModel::load(Path::new("/nonexistent/topics.bin")).unwrap_err();
+        assert!(missing.to_string().contains("/nonexistent/topics.bin"));
     }
 }

@@ -1,0 +1,100 @@
+//! Topic classification throughput on a ~1,000-word article.
+//!
+//! `topics/predict_*` measures classification of an already analysed
+//! `Document` (features + scoring + calibration; tokenisation EXCLUDED: in
+//! the service the text pipeline runs once and its Document is shared by
+//! NER, summary and topics). `topics/analyze+predict_*` includes
+//! `text::analyze` for reference. The article text is written for this bench
+//! (no corpus text).
+use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+use nutgraf::classify::TopicModel;
+use nutgraf::text::{analyze, Lang, TextOptions};
+use std::hint::black_box;
+use std::path::Path;
+
+const EN: &[&str] = &[
+    "The central bank raised its main interest rate by half a point on Thursday, citing stubborn inflation in services and a tight labour market.",
+    "Markets had expected the move, and shares in lenders rose while the currency gained against the dollar in early trading.",
+    "The governor told reporters that the committee would watch wage growth closely before deciding whether further increases were needed.",
+    "Several exporters warned that a stronger currency could hurt orders from abroad, especially for manufacturers of machinery and textiles.",
+    "Economists at three large banks said they now expect growth of about one percent this year, down from an earlier forecast.",
+    "The finance ministry said the budget deficit narrowed in the first quarter thanks to higher tax receipts from companies.",
+    "Consumer spending slowed in the spring as households faced higher mortgage payments and rising food prices.",
+    "Small firms said access to credit had become harder, and several business groups asked the government for targeted support.",
+    "Analysts noted that the housing market had cooled, with prices falling for the fourth month in a row in the capital.",
+    "The opposition criticised the government's economic plan, arguing that public investment in infrastructure should not be cut.",
+];
+
+const AR: &[&str] = &[
+    "رفع البنك المركزي سعر الفائدة الرئيسي بنصف نقطة يوم الخميس، مشيرا إلى استمرار التضخم في قطاع الخدمات.",
+    "وكانت الأسواق تتوقع هذه الخطوة، فارتفعت أسهم البنوك وتحسن سعر صرف العملة أمام الدولار في بداية التداول.",
+    "وقال محافظ البنك للصحفيين إن اللجنة ستراقب نمو الأجور عن كثب قبل أن تقرر زيادات أخرى.",
+    "وحذر عدد من المصدرين من أن قوة العملة قد تضر بالطلبيات القادمة من الخارج، خاصة في قطاع النسيج.",
+    "وتوقع خبراء اقتصاديون في ثلاثة بنوك كبرى أن يبلغ النمو نحو واحد في المائة هذا العام.",
+    "وأعلنت وزارة المالية أن عجز الميزانية تراجع خلال الربع الأول بفضل ارتفاع مداخيل الضرائب على الشركات.",
+    "وتباطأ الاستهلاك الأسري في فصل الربيع مع ارتفاع أقساط القروض العقارية وأسعار المواد الغذائية.",
+    "وقالت المقاولات الصغيرة إن الحصول على التمويل أصبح أصعب، وطالبت الحكومة بدعم موجه.",
+];
+
+fn article(title: &str, sents: &[&str], words: usize) -> String {
+    let mut s = String::from(title);
+    s.push('\n');
+    let mut n = 0;
+    let mut i = 0;
+    while n < words {
+        let x = sents[i % sents.len()];
+        s.push_str(x);
+        n += x.split_whitespace().count();
+        s.push(if i % 4 == 3 { '\n' } else { ' ' });
+        i += 1;
+    }
+    s
+}
+
+fn bench(c: &mut Criterion) {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("models/topics.bin");
+    let t = std::time::Instant::now();
+    let model = TopicModel::load(&path).expect("models/topics.bin (run `nutgraf train topics`)");
+    eprintln!("model load: {:.1} ms", t.elapsed().as_secs_f64() * 1e3);
+    let en = article(
+        "Central bank raises rates again as inflation lingers",
+        EN,
+        1000,
+    );
+    let ar = article("البنك المركزي يرفع سعر الفائدة مجددا", AR, 1000);
+    let mut g = c.benchmark_group("topics");
+    g.throughput(Throughput::Elements(1));
+    for (name, text, lang) in [("en_1000w", &en, Lang::En), ("ar_1000w", &ar, Lang::Ar)] {
+        let doc = analyze(
+            text,
+            TextOptions {
+                title: None,
+                lang_hint: Some(lang),
+            },
+        );
+        eprintln!(
+            "{name}: {} tokens, top = {:?}",
+            doc.tokens.len(),
+            model.predict(&doc).first()
+        );
+        g.bench_function(format!("predict_{name}"), |b| {
+            b.iter(|| black_box(model.predict(black_box(&doc))))
+        });
+        g.bench_function(format!("analyze+predict_{name}"), |b| {
+            b.iter(|| {
+                let d = analyze(
+                    black_box(text),
+                    TextOptions {
+                        title: None,
+                        lang_hint: Some(lang),
+                    },
+                );
+                black_box(model.predict(&d))
+            })
+        });
+    }
+    g.finish();
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);

@@ -1,0 +1,600 @@
+//! The compact, quantised linear model and its fast scorer.
+//!
+//! Layout: one or more [`Table`]s (a joint model has one shared by all
+//! languages; a per-language model one per language) and one [`Head`] per
+//! language (which table, which of its columns may be predicted, biases,
+//! temperature).
+//!
+//! A table holds
+//! - the **bucket matrix**: `2^bits` rows of i8 weights (one per label
+//!   column; padded to 16 in memory, not on disk) with one f32 scale per row. Per-row scales keep
+//!   precision for both the few heavy buckets (strong cue words) and the many
+//!   light ones; a per-column scale would flush most weights to zero;
+//! - the **word table**: for every word seen in training, the pre-summed
+//!   row of its unigram + stem + char-n-gram buckets (quantised the same
+//!   way), found through an open-addressing index on the 64-bit unit key.
+//!   A 1,000-word article then costs about one row read per distinct word
+//!   and one per distinct bigram, instead of ~15 per token; unseen words fall
+//!   back to expanding their n-grams over the bucket matrix (same function).
+//!
+//! Rows of one bucket are contiguous and fixed-width so the accumulate loop
+//! (`acc[j] += c * row[j]`) is branch-free and auto-vectorises.
+
+use super::features::{self, FeatureConfig, NgramScratch, Unit, UnitKind};
+use super::TopicLabel;
+use crate::model_file::{ByteReader, ByteWriter, ModelError};
+use crate::text::{Document, Lang};
+
+/// Kind tag and format version of `models/topics.bin`.
+pub const KIND: &[u8; 4] = b"TOP1";
+pub const FORMAT_VERSION: u32 = 2;
+/// Most label columns a table can hold.
+pub const MAX_COLS: usize = 16;
+
+/// One quantised row: i8 weights (label columns, zero-padded to 16) and
+/// their scale. Scale and weights sit together so a row costs one memory
+/// read.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct QRow {
+    pub scale: f32,
+    pub q: [i8; MAX_COLS],
+}
+
+/// A word of the pre-summed word table (32 bytes: half a cache line).
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct WordEntry {
+    /// Unit key (`features::word_key`); 0 = empty slot.
+    pub key: u64,
+    /// The word's idf (cached from the idf table).
+    pub idf: f32,
+    pub row: QRow,
+}
+
+/// One weight table (see module docs).
+#[derive(Debug, Clone)]
+pub struct Table {
+    pub cols: Vec<TopicLabel>,
+    pub bucket_bits: u32,
+    /// `2^bucket_bits` rows.
+    pub rows: Vec<QRow>,
+    /// Open-addressing word table (linear probing, load ≤ 0.8).
+    words: Vec<WordEntry>,
+    n_words: usize,
+}
+
+/// Quantise one row of floats to i8 with a row scale.
+pub fn quantise_row(row: &[f32]) -> QRow {
+    let m = row.iter().fold(0.0f32, |a, &v| a.max(v.abs()));
+    let scale = if m > 0.0 { m / 127.0 } else { 0.0 };
+    let mut q = [0i8; MAX_COLS];
+    for (d, &v) in q.iter_mut().zip(row) {
+        *d = if scale > 0.0 {
+            (v / scale).round().clamp(-127.0, 127.0) as i8
+        } else {
+            0
+        };
+    }
+    QRow { scale, q }
+}
+
+impl Table {
+    /// Build a table from float weights (`weights`: `2^bits × cols.len()`)
+    /// and the vocabulary `(key, norm, h_norm, h_stem)`.
+    pub fn from_float(
+        cols: Vec<TopicLabel>,
+        bucket_bits: u32,
+        weights: &[f32],
+        vocab: &[(u64, String, u64, u64)],
+        cfg: &FeatureConfig,
+        idf: &[u8],
+    ) -> Table {
+        let ncols = cols.len().min(MAX_COLS);
+        let nb = 1usize << bucket_bits;
+        let rows = (0..nb)
+            .map(|b| quantise_row(weights.get(b * ncols..(b + 1) * ncols).unwrap_or(&[])))
+            .collect();
+        let mut scratch = NgramScratch::default();
+        let mut feats = Vec::new();
+        let mut entries = Vec::with_capacity(vocab.len());
+        for (key, norm, h_norm, h_stem) in vocab {
+            feats.clear();
+            features::expand_word(norm, *h_norm, *h_stem, cfg, &mut scratch, &mut feats);
+            let mut acc = [0.0f32; MAX_COLS];
+            for &(b, v) in &feats {
+                let b = b as usize;
+                if let Some(row) = weights.get(b * ncols..(b + 1) * ncols) {
+                    for (a, w) in acc.iter_mut().zip(row) {
+                        *a += v * w;
+                    }
+                }
+            }
+            entries.push((*key, quantise_row(&acc[..ncols])));
+        }
+        let mut t = Table {
+            cols,
+            bucket_bits,
+            rows,
+            words: Vec::new(),
+            n_words: 0,
+        };
+        t.set_words(&entries, idf);
+        t
+    }
+
+    /// (Re)build the open-addressing word table.
+    fn set_words(&mut self, entries: &[(u64, QRow)], idf: &[u8]) {
+        let cap = ((entries.len() * 5).div_ceil(4))
+            .next_power_of_two()
+            .max(16);
+        let mut words = vec![WordEntry::default(); cap];
+        let m = cap - 1;
+        let mut n = 0;
+        for &(key, row) in entries {
+            if key == 0 {
+                continue;
+            }
+            let mut s = (key as usize) & m;
+            while let Some(e) = words.get_mut(s) {
+                if e.key == 0 {
+                    *e = WordEntry {
+                        key,
+                        idf: features::idf_of(key, idf),
+                        row,
+                    };
+                    n += 1;
+                    break;
+                }
+                if e.key == key {
+                    break;
+                }
+                s = (s + 1) & m;
+            }
+        }
+        self.words = words;
+        self.n_words = n;
+    }
+
+    /// The word's entry, if the word was seen in training.
+    #[inline]
+    fn find_word(&self, key: u64) -> Option<&WordEntry> {
+        let m = self.words.len().wrapping_sub(1);
+        let mut s = (key as usize) & m;
+        loop {
+            let e = self.words.get(s)?;
+            if e.key == key {
+                return Some(e);
+            }
+            if e.key == 0 {
+                return None;
+            }
+            s = (s + 1) & m;
+        }
+    }
+
+    pub fn n_words(&self) -> usize {
+        self.n_words
+    }
+
+    /// Bytes this table takes in the model file.
+    pub fn file_size(&self) -> usize {
+        let n = self.cols.len();
+        self.rows.len() * (n + 4) + self.n_words * (8 + n + 4)
+    }
+}
+
+/// Per-language output layer.
+#[derive(Debug, Clone)]
+pub struct Head {
+    pub lang: Lang,
+    pub table: usize,
+    /// Columns of the table this language may predict.
+    pub allowed: Vec<bool>,
+    pub bias: Vec<f32>,
+    pub temperature: f32,
+}
+
+/// The whole model, as stored.
+#[derive(Debug, Clone)]
+pub struct QuantModel {
+    pub version: String,
+    pub cfg: FeatureConfig,
+    pub tables: Vec<Table>,
+    pub heads: Vec<Head>,
+    /// Hashed, byte-quantised idf of units (see `features::idf_of`).
+    pub idf: Vec<u8>,
+    /// Free-form JSON written by training (data, seed, dev figures), shown by
+    /// GetModelInfo / the model card.
+    pub info: String,
+}
+
+#[inline]
+fn axpy(acc: &mut [f32; MAX_COLS], row: &QRow, c: f32) {
+    let c = c * row.scale;
+    for (a, &q) in acc.iter_mut().zip(&row.q) {
+        *a += c * q as f32;
+    }
+}
+
+/// Reusable per-call scratch (kept thread-local by the caller to avoid
+/// allocating on every request).
+#[derive(Default)]
+pub struct Scratch<'d> {
+    pub occ: Vec<Unit<'d>>,
+    pub merged: Vec<Unit<'d>>,
+    slots: Vec<u32>,
+    ngram: NgramScratch,
+    feats: Vec<(u32, f32)>,
+}
+
+/// Merge occurrences by key with a small open-addressing table, keeping
+/// first-occurrence order (deterministic; no sort on the hot path).
+pub fn merge_hashed<'d>(occ: &[Unit<'d>], merged: &mut Vec<Unit<'d>>, slots: &mut Vec<u32>) {
+    merged.clear();
+    let cap = (occ.len() * 2).next_power_of_two().max(16);
+    slots.clear();
+    slots.resize(cap, 0);
+    let m = cap - 1;
+    for u in occ {
+        let mut s = (u.key as usize) & m;
+        while let Some(slot) = slots.get_mut(s) {
+            if *slot == 0 {
+                *slot = merged.len() as u32 + 1;
+                merged.push(*u);
+                break;
+            }
+            let i = (*slot - 1) as usize;
+            if let Some(e) = merged.get_mut(i) {
+                if e.key == u.key {
+                    e.count += u.count;
+                    break;
+                }
+            }
+            s = (s + 1) & m;
+        }
+    }
+}
+
+/// Raw scores of one document: logits before bias/temperature, and how many
+/// distinct word units the model knew.
+#[derive(Debug, Clone, Copy)]
+pub struct RawScores {
+    pub acc: [f32; MAX_COLS],
+    pub known_words: usize,
+    pub words: usize,
+}
+
+impl QuantModel {
+    pub fn head(&self, lang: Lang) -> Option<&Head> {
+        self.heads.iter().find(|h| h.lang == lang)
+    }
+
+    /// Score merged units against a table.
+    pub fn score_units(
+        &self,
+        t: &Table,
+        units: &[Unit<'_>],
+        ngram: &mut NgramScratch,
+        feats: &mut Vec<(u32, f32)>,
+    ) -> RawScores {
+        let cfg = &self.cfg;
+        let mask = t.rows.len().wrapping_sub(1);
+        let mut acc = [0.0f32; MAX_COLS];
+        let mut sum_sq = 0.0f32;
+        let mut known = 0usize;
+        let mut words = 0usize;
+        for u in units {
+            match u.kind {
+                UnitKind::Word {
+                    norm,
+                    h_norm,
+                    h_stem,
+                    ..
+                } => {
+                    words += 1;
+                    if let Some(e) = t.find_word(u.key) {
+                        known += 1;
+                        let w = u.weight_with_idf(cfg, e.idf);
+                        sum_sq += w * w;
+                        axpy(&mut acc, &e.row, w);
+                    } else {
+                        let w = u.weight(cfg, &self.idf);
+                        sum_sq += w * w;
+                        feats.clear();
+                        features::expand_word(norm, h_norm, h_stem, cfg, ngram, feats);
+                        for &(b, v) in feats.iter() {
+                            if let Some(r) = t.rows.get(b as usize & mask) {
+                                axpy(&mut acc, r, w * v);
+                            }
+                        }
+                    }
+                }
+                UnitKind::Bigram | UnitKind::Number => {
+                    let w = u.weight(cfg, &self.idf);
+                    sum_sq += w * w;
+                    feats.clear();
+                    features::expand_unit(u, cfg, ngram, feats);
+                    for &(b, v) in feats.iter() {
+                        if let Some(r) = t.rows.get(b as usize & mask) {
+                            axpy(&mut acc, r, w * v);
+                        }
+                    }
+                }
+            }
+        }
+        let z = features::doc_scale(sum_sq, cfg);
+        for a in acc.iter_mut() {
+            *a *= z;
+        }
+        RawScores {
+            acc,
+            known_words: known,
+            words,
+        }
+    }
+
+    /// Logits (bias added, not temperature-scaled) over the head's table
+    /// columns for a document; `None` when the language has no head or the
+    /// document has no usable word.
+    pub fn logits<'d>(
+        &self,
+        doc: &'d Document<'_>,
+        title_doc: Option<&'d Document<'_>>,
+        scratch: &mut Scratch<'d>,
+    ) -> Option<(usize, [f32; MAX_COLS], RawScores)> {
+        let hi = self.heads.iter().position(|h| h.lang == doc.lang)?;
+        let head = self.heads.get(hi)?;
+        let table = self.tables.get(head.table)?;
+        scratch.occ.clear();
+        features::push_occurrences(doc, &self.cfg, false, &mut scratch.occ);
+        if let Some(td) = title_doc {
+            features::push_occurrences(td, &self.cfg, true, &mut scratch.occ);
+        }
+        merge_hashed(&scratch.occ, &mut scratch.merged, &mut scratch.slots);
+        let raw = self.score_units(
+            table,
+            &scratch.merged,
+            &mut scratch.ngram,
+            &mut scratch.feats,
+        );
+        if raw.words == 0 {
+            return None;
+        }
+        let mut l = raw.acc;
+        for (j, v) in l.iter_mut().enumerate() {
+            *v += head.bias.get(j).copied().unwrap_or(0.0);
+        }
+        Some((hi, l, raw))
+    }
+
+    /// Softmax over the allowed columns at temperature `t`, sorted desc.
+    pub fn probs(&self, head: &Head, logits: &[f32; MAX_COLS], t: f32) -> Vec<(TopicLabel, f32)> {
+        let table = match self.tables.get(head.table) {
+            Some(t) => t,
+            None => return Vec::new(),
+        };
+        let t = if t.is_finite() && t > 0.0 { t } else { 1.0 };
+        let mut out: Vec<(TopicLabel, f32)> = Vec::with_capacity(table.cols.len());
+        let mut mx = f32::NEG_INFINITY;
+        for (j, &lab) in table.cols.iter().enumerate() {
+            if head.allowed.get(j).copied().unwrap_or(false) {
+                let v = logits.get(j).copied().unwrap_or(0.0) / t;
+                mx = mx.max(v);
+                out.push((lab, v));
+            }
+        }
+        let mut sum = 0.0f32;
+        for p in out.iter_mut() {
+            p.1 = (p.1 - mx).exp();
+            sum += p.1;
+        }
+        if sum > 0.0 && sum.is_finite() {
+            for p in out.iter_mut() {
+                p.1 /= sum;
+            }
+        }
+        out.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+        out
+    }
+
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let mut w = ByteWriter::default();
+        w.str(&self.version);
+        let c = &self.cfg;
+        w.u32(c.bucket_bits);
+        w.f32(c.title_weight);
+        w.f32(c.char_weight);
+        w.f32(c.stem_weight);
+        w.f32(c.bigram_weight);
+        w.f32(c.len_smoothing);
+        w.u8(c.char_min);
+        w.u8(c.char_max);
+        w.u32(self.tables.len() as u32);
+        for t in &self.tables {
+            let n = t.cols.len();
+            let cols: Vec<u8> = t.cols.iter().map(|l| label_index(*l)).collect();
+            w.bytes(&cols);
+            w.u32(t.bucket_bits);
+            // Rows stored `ncols` wide (not padded) to keep the file small.
+            let mut q = Vec::with_capacity(t.rows.len() * n);
+            for r in &t.rows {
+                q.extend(r.q.iter().take(n).map(|&v| v as u8));
+            }
+            w.bytes(&q);
+            w.f32s(&t.rows.iter().map(|r| r.scale).collect::<Vec<_>>());
+            let mut ws: Vec<&WordEntry> = t.words.iter().filter(|e| e.key != 0).collect();
+            ws.sort_by_key(|e| e.key);
+            w.u64(ws.len() as u64);
+            for e in &ws {
+                w.u64(e.key);
+            }
+            let mut q = Vec::with_capacity(ws.len() * n);
+            for e in &ws {
+                q.extend(e.row.q.iter().take(n).map(|&v| v as u8));
+            }
+            w.bytes(&q);
+            w.f32s(&ws.iter().map(|e| e.row.scale).collect::<Vec<_>>());
+        }
+        w.u32(self.heads.len() as u32);
+        for h in &self.heads {
+            w.str(h.lang.code());
+            w.u32(h.table as u32);
+            w.bytes(&h.allowed.iter().map(|&a| a as u8).collect::<Vec<u8>>());
+            w.f32s(&h.bias);
+            w.f32(h.temperature);
+        }
+        w.bytes(&self.idf);
+        w.str(&self.info);
+        crate::model_file::encode(KIND, FORMAT_VERSION, &w.buf)
+    }
+
+    pub fn from_bytes(bytes: &[u8]) -> Result<QuantModel, ModelError> {
+        let payload = crate::model_file::decode(bytes, KIND, FORMAT_VERSION)?;
+        let bad = |m: &str| ModelError::Malformed(m.to_string());
+        let mut r = ByteReader::new(payload);
+        let version = r.str()?.to_string();
+        let cfg = FeatureConfig {
+            bucket_bits: r.u32()?,
+            title_weight: r.f32()?,
+            char_weight: r.f32()?,
+            stem_weight: r.f32()?,
+            bigram_weight: r.f32()?,
+            len_smoothing: r.f32()?,
+            char_min: r.u8()?,
+            char_max: r.u8()?,
+        };
+        if cfg.bucket_bits == 0 || cfg.bucket_bits > 26 {
+            return Err(bad("bucket_bits out of range"));
+        }
+        let ntables = r.u32()? as usize;
+        if ntables == 0 || ntables > 8 {
+            return Err(bad("table count out of range"));
+        }
+        let mut raw_tables = Vec::with_capacity(ntables);
+        for _ in 0..ntables {
+            let cols = r
+                .bytes()?
+                .iter()
+                .map(|&i| {
+                    TopicLabel::ALL
+                        .get(i as usize)
+                        .copied()
+                        .ok_or_else(|| bad("unknown label index"))
+                })
+                .collect::<Result<Vec<_>, _>>()?;
+            let n = cols.len();
+            if n == 0 || n > MAX_COLS {
+                return Err(bad("bad table width"));
+            }
+            let bucket_bits = r.u32()?;
+            if bucket_bits != cfg.bucket_bits {
+                return Err(bad("table bucket_bits differs from the feature config"));
+            }
+            let nb = 1usize << bucket_bits;
+            let bq = r.bytes()?;
+            let bs = r.f32s()?;
+            if bq.len() != nb * n || bs.len() != nb {
+                return Err(bad("bucket matrix has the wrong size"));
+            }
+            let nw = r.len(8)?;
+            let mut keys = Vec::with_capacity(nw);
+            for _ in 0..nw {
+                keys.push(r.u64()?);
+            }
+            let wq = r.bytes()?;
+            let wsc = r.f32s()?;
+            if wq.len() != nw * n || wsc.len() != nw {
+                return Err(bad("word table has the wrong size"));
+            }
+            if bs.iter().chain(&wsc).any(|v| !v.is_finite()) {
+                return Err(bad("non-finite scale"));
+            }
+            let row = |q: &[u8], scale: f32| {
+                let mut r = QRow {
+                    scale,
+                    q: [0; MAX_COLS],
+                };
+                for (d, &s) in r.q.iter_mut().zip(q) {
+                    *d = s as i8;
+                }
+                r
+            };
+            let rows: Vec<QRow> = bq
+                .chunks_exact(n)
+                .zip(&bs)
+                .map(|(q, &s)| row(q, s))
+                .collect();
+            let entries: Vec<(u64, QRow)> = keys
+                .iter()
+                .zip(wq.chunks_exact(n).zip(&wsc))
+                .map(|(&k, (q, &s))| (k, row(q, s)))
+                .collect();
+            raw_tables.push((cols, bucket_bits, rows, entries));
+        }
+        let nheads = r.u32()? as usize;
+        if nheads > 8 {
+            return Err(bad("head count out of range"));
+        }
+        let mut heads = Vec::with_capacity(nheads);
+        for _ in 0..nheads {
+            let lang = Lang::from_hint(r.str()?).ok_or_else(|| bad("unknown head language"))?;
+            let table = r.u32()? as usize;
+            let tab = raw_tables
+                .get(table)
+                .map(|t| &t.0)
+                .ok_or_else(|| bad("head refers to a missing table"))?;
+            let allowed: Vec<bool> = r.bytes()?.iter().map(|&b| b != 0).collect();
+            let bias = r.f32s()?;
+            let temperature = r.f32()?;
+            if allowed.len() != tab.len() || bias.len() != tab.len() {
+                return Err(bad("head size does not match its table"));
+            }
+            if !(temperature.is_finite() && temperature > 0.0)
+                || bias.iter().any(|b| !b.is_finite())
+            {
+                return Err(bad("non-finite head parameters"));
+            }
+            heads.push(Head {
+                lang,
+                table,
+                allowed,
+                bias,
+                temperature,
+            });
+        }
+        let idf = r.bytes()?.to_vec();
+        if !(idf.is_empty() || idf.len().is_power_of_two()) {
+            return Err(bad("idf table size is not a power of two"));
+        }
+        let info = r.str()?.to_string();
+        if !r.is_empty() {
+            return Err(bad("trailing bytes after the model"));
+        }
+        let tables = raw_tables
+            .into_iter()
+            .map(|(cols, bucket_bits, rows, entries)| {
+                let mut t = Table {
+                    cols,
+                    bucket_bits,
+                    rows,
+                    words: Vec::new(),
+                    n_words: 0,
+                };
+                t.set_words(&entries, &idf);
+                t
+            })
+            .collect();
+        Ok(QuantModel {
+            version,
+            cfg,
+            tables,
+            heads,
+            idf,
+            info,
+        })
+    }
+}
+
+/// Stable on-disk index of a label (its position in [`TopicLabel::ALL`]).
+pub fn label_index(l: TopicLabel) -> u8 {
+    TopicLabel::ALL.iter().position(|&x| x == l).unwrap_or(0) as u8
+}

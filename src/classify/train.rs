@@ -1,0 +1,803 @@
+//! `nutgraf train topics`: deterministic training of the topic model.
+//!
+//! 1. Read `train.{ar,en,fr}.jsonl` and `labels.json`; carve a dev split
+//!    per language from the *clean* rows ([`is_dev`]: hash of the id, SIB-200
+//!    translations of one sentence kept together so a joint model cannot see
+//!    the English twin of a French dev sentence).
+//! 2. Run `text::analyze` on each row with its language as hint and build
+//!    the same units/hashed features as inference (`features.rs`).
+//! 3. Multinomial logistic regression by SGD (seeded shuffle per epoch,
+//!    linearly decaying step, exact L2 via a global scale, class weights
+//!    `(n_max/n_label)^p` against the 50:1 imbalance of the rare Arabic
+//!    labels), softmax restricted to the labels each language has data for.
+//! 4. Quantise (i8 rows + per-row scale), pre-sum word rows, then score the
+//!    dev split through the *shipped* inference path, fit one temperature per
+//!    language on it and report ECE before/after (2-fold cross-fitted).
+//!
+//! Determinism: no HashMap iteration reaches the output (vocabulary is a
+//! BTreeMap, rows keep file order, rayon collects in order, the RNG is a
+//! seeded SplitMix64).
+
+use super::calibration::{self, Scored};
+use super::eval::{read_rows, Report, Row};
+use super::features::{self, FeatureConfig, NgramScratch, UnitKind};
+use super::model::{Head, QuantModel, Table, MAX_COLS};
+use super::{TopicLabel, TopicModel};
+use crate::text::{Lang, TextOptions};
+use anyhow::{bail, Context};
+use rayon::prelude::*;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct TrainArgs {
+    /// Directory with train.{ar,en,fr}.jsonl and labels.json.
+    #[arg(long, default_value = "../shared/data/topic_classification")]
+    pub data: PathBuf,
+    /// Where to write the model.
+    #[arg(long, default_value = "models/topics.bin")]
+    pub out: PathBuf,
+    /// Seed of the SGD shuffle.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// `joint` (one table for ar+en+fr) or `per-lang` (one table each).
+    #[arg(long, default_value = "joint")]
+    pub mode: String,
+    /// log2 of the hash buckets.
+    #[arg(long, default_value_t = 18)]
+    pub bucket_bits: u32,
+    #[arg(long, default_value_t = 12)]
+    pub epochs: u32,
+    /// Initial SGD step (decays linearly to 0).
+    #[arg(long, default_value_t = 0.4)]
+    pub lr: f32,
+    /// L2 penalty per step.
+    #[arg(long, default_value_t = 1e-6)]
+    pub l2: f32,
+    /// Class-weight exponent p in (n_max / n_label)^p (0 = unweighted).
+    #[arg(long, default_value_t = 0.75)]
+    pub class_weight_power: f32,
+    #[arg(long, default_value_t = 3.0)]
+    pub title_weight: f32,
+    #[arg(long, default_value_t = 1.0)]
+    pub char_weight: f32,
+    #[arg(long, default_value_t = 1.0)]
+    pub stem_weight: f32,
+    #[arg(long, default_value_t = 1.0)]
+    pub bigram_weight: f32,
+    #[arg(long, default_value_t = 1.0)]
+    pub len_smoothing: f32,
+    /// Loss weight of section-derived (noisy) rows: they teach "world
+    /// news = politics", which over-predicts politics on clean text.
+    #[arg(long, default_value_t = 0.15)]
+    pub noisy_weight: f32,
+    /// Language weight exponent q in (n_largest_lang / n_lang)^q: French
+    /// has 1.3k rows against 14k Arabic ones and would otherwise be a
+    /// rounding error in the joint model's loss.
+    #[arg(long, default_value_t = 0.0)]
+    pub lang_weight_power: f32,
+    /// Count idf within each language (see `build_idf`).
+    #[arg(long, default_value_t = false, action = clap::ArgAction::Set)]
+    pub idf_per_lang: bool,
+    /// log2 of the hashed idf table (0 = no idf).
+    #[arg(long, default_value_t = 20)]
+    pub idf_bits: u32,
+    /// Words seen fewer times in training are not pre-summed (they still
+    /// score through their n-grams).
+    #[arg(long, default_value_t = 2)]
+    pub min_count: u32,
+    /// Train and report only; do not write the model.
+    #[arg(long)]
+    pub no_write: bool,
+}
+
+impl Default for TrainArgs {
+    fn default() -> Self {
+        TrainArgs {
+            data: PathBuf::from("../shared/data/topic_classification"),
+            out: PathBuf::from("models/topics.bin"),
+            seed: 1,
+            mode: "joint".into(),
+            bucket_bits: 18,
+            epochs: 12,
+            lr: 0.4,
+            l2: 1e-6,
+            class_weight_power: 0.75,
+            title_weight: 3.0,
+            char_weight: 1.0,
+            stem_weight: 1.0,
+            bigram_weight: 1.0,
+            len_smoothing: 1.0,
+            noisy_weight: 0.15,
+            lang_weight_power: 0.0,
+            idf_per_lang: false,
+            idf_bits: 20,
+            min_count: 2,
+            no_write: false,
+        }
+    }
+}
+
+/// Languages trained, in this order.
+pub const LANGS: [Lang; 3] = [Lang::Ar, Lang::En, Lang::Fr];
+
+/// Section-derived / mixed rows: used for training, never for evaluation.
+pub const NOISY_SUFFIXES: [&str; 4] = [
+    ":internationalNews",
+    ":middleEast",
+    "ag_news:World",
+    ":crime-war-conflict",
+];
+
+pub fn is_noisy(source_label: &str) -> bool {
+    NOISY_SUFFIXES.iter().any(|s| source_label.ends_with(s))
+}
+
+/// FNV-1a 64 (the split hash; trivial to reproduce in the Python baselines).
+pub fn fnv1a64(s: &str) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in s.bytes() {
+        h ^= b as u64;
+        h = h.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    h
+}
+
+/// Split key: SIB-200 rows are grouped by sentence index across language
+/// varieties (`sib200:arb_Arab:12` and `sib200:fra_Latn:12` are translations).
+pub fn group_key(id: &str) -> String {
+    if let Some(rest) = id.strip_prefix("sib200:") {
+        let idx = rest.rsplit(':').next().unwrap_or(rest);
+        return format!("sib200:{idx}");
+    }
+    id.to_string()
+}
+
+/// Per mille of clean rows that go to dev.
+pub const DEV_PER_MILLE: u64 = 125;
+
+/// Is this row in the dev split? Clean rows only, ~12.5%.
+pub fn is_dev(id: &str, source_label: &str) -> bool {
+    !is_noisy(source_label) && fnv1a64(&group_key(id)) % 1000 < DEV_PER_MILLE
+}
+
+/// Which half of dev (for cross-fitted calibration figures).
+fn dev_half(id: &str) -> usize {
+    ((fnv1a64(&group_key(id)) >> 32) & 1) as usize
+}
+
+struct SplitMix(u64);
+impl SplitMix {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        features::mix64(self.0)
+    }
+    fn shuffle<T>(&mut self, v: &mut [T]) {
+        for i in (1..v.len()).rev() {
+            let j = (self.next() % (i as u64 + 1)) as usize;
+            v.swap(i, j);
+        }
+    }
+}
+
+/// One training example.
+struct Example {
+    /// Loss weight of the row (noisy rows count less).
+    weight: f32,
+    lang: usize,
+    label: TopicLabel,
+    feats: Vec<(u32, f32)>,
+}
+
+/// Rows of one side of the split.
+type RowRefs<'a> = Vec<&'a (Lang, Row)>;
+
+type Vocab = BTreeMap<u64, (String, u64, u64, u32)>;
+
+fn lang_index(l: Lang) -> usize {
+    LANGS.iter().position(|&x| x == l).unwrap_or(0)
+}
+
+fn read_label_sets(data: &Path) -> anyhow::Result<Vec<Vec<TopicLabel>>> {
+    let p = data.join("labels.json");
+    let v: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(&p).with_context(|| format!("reading {}", p.display()))?,
+    )?;
+    let mut out = Vec::new();
+    for l in LANGS {
+        let arr = v["with_training_data_by_lang"][l.code()]
+            .as_array()
+            .with_context(|| format!("labels.json: no label list for {}", l.code()))?;
+        let mut labs: Vec<TopicLabel> = arr
+            .iter()
+            .filter_map(|x| x.as_str())
+            .filter_map(TopicLabel::from_name)
+            .collect();
+        labs.sort();
+        out.push(labs);
+    }
+    Ok(out)
+}
+
+/// A document's merged unit, owned (so idf can be counted over the corpus
+/// before the vectors are built).
+struct OwnedUnit {
+    key: u64,
+    count: f32,
+    /// 0 word, 1 bigram, 2 number.
+    kind: u8,
+    norm: String,
+    h_norm: u64,
+    h_stem: u64,
+}
+
+impl OwnedUnit {
+    fn as_unit(&self) -> features::Unit<'_> {
+        let kind = match self.kind {
+            0 => UnitKind::Word {
+                norm: &self.norm,
+                stem: "",
+                h_norm: self.h_norm,
+                h_stem: self.h_stem,
+            },
+            1 => UnitKind::Bigram,
+            _ => UnitKind::Number,
+        };
+        features::Unit {
+            key: self.key,
+            count: self.count,
+            kind,
+        }
+    }
+}
+
+/// Merged units of one row (same code path as inference up to the merge).
+fn row_units(row: &Row, lang: Lang, cfg: &FeatureConfig) -> Vec<OwnedUnit> {
+    let doc = crate::text::analyze(
+        &row.text,
+        TextOptions {
+            title: None,
+            lang_hint: Some(lang),
+        },
+    );
+    let mut units = Vec::new();
+    features::push_occurrences(&doc, cfg, false, &mut units);
+    features::merge_sorted(&mut units);
+    units
+        .iter()
+        .map(|u| match u.kind {
+            UnitKind::Word {
+                norm,
+                h_norm,
+                h_stem,
+                ..
+            } => OwnedUnit {
+                key: u.key,
+                count: u.count,
+                kind: 0,
+                norm: norm.to_string(),
+                h_norm,
+                h_stem,
+            },
+            UnitKind::Bigram => OwnedUnit {
+                key: u.key,
+                count: u.count,
+                kind: 1,
+                norm: String::new(),
+                h_norm: 0,
+                h_stem: 0,
+            },
+            UnitKind::Number => OwnedUnit {
+                key: u.key,
+                count: u.count,
+                kind: 2,
+                norm: String::new(),
+                h_norm: 0,
+                h_stem: 0,
+            },
+        })
+        .collect()
+}
+
+/// Hashed idf table from per-document unit keys (df summed per bucket).
+///
+/// With `per_lang`, df and N are counted within each language and a bucket
+/// keeps the smallest idf over the languages that use it: one table, but a
+/// French stop word is weighed against French documents (1.3k), not against
+/// the whole 25k-document corpus where every French word looks rare.
+fn build_idf(docs: &[Vec<OwnedUnit>], langs: &[usize], bits: u32, per_lang: bool) -> Vec<u8> {
+    if bits == 0 {
+        return Vec::new();
+    }
+    let len = 1usize << bits;
+    let nl = if per_lang { LANGS.len() } else { 1 };
+    let mut df = vec![vec![0u32; len]; nl];
+    let mut n = vec![0f32; nl];
+    for (d, &l) in docs.iter().zip(langs) {
+        let li = if per_lang { l } else { 0 };
+        n[li] += 1.0;
+        for u in d {
+            if let Some(x) = df[li].get_mut(features::idf_index(u.key, len)) {
+                *x += 1;
+            }
+        }
+    }
+    let n_all: f32 = n.iter().sum();
+    (0..len)
+        .map(|i| {
+            let v = (0..nl)
+                .filter(|&l| df[l][i] > 0)
+                .map(|l| ((n[l] + 1.0) / (df[l][i] as f32 + 1.0)).ln() + 1.0)
+                .fold(f32::INFINITY, f32::min);
+            let v = if v.is_finite() {
+                v
+            } else {
+                (n_all + 1.0).ln() + 1.0
+            };
+            (v * features::IDF_STEPS).round().clamp(1.0, 255.0) as u8
+        })
+        .collect()
+}
+
+/// SGD for one table. Returns (weights nb×ncols, bias per language).
+///
+/// Rows are stored 16 wide during training (fixed-size arrays: the per-
+/// feature loops vectorise), then cut to `ncols`.
+#[allow(clippy::too_many_arguments)]
+fn sgd(
+    exs: &[&Example],
+    cols: &[TopicLabel],
+    allowed: &[Vec<bool>],
+    nb: usize,
+    args: &TrainArgs,
+    class_w: &BTreeMap<(usize, TopicLabel), f32>,
+) -> (Vec<f32>, Vec<Vec<f32>>) {
+    const S: usize = MAX_COLS;
+    let nc = cols.len().min(S);
+    let mut w = vec![[0.0f32; S]; nb];
+    let mut bias = vec![[0.0f32; S]; LANGS.len()];
+    let mut scale = 1.0f32;
+    let mut order: Vec<usize> = (0..exs.len()).collect();
+    let mut rng = SplitMix(args.seed ^ 0x0707_01c5);
+    let total = (exs.len() as u64 * args.epochs as u64).max(1) as f32;
+    let mut step = 0u64;
+    let masks: Vec<[bool; S]> = allowed
+        .iter()
+        .map(|a| {
+            let mut m = [false; S];
+            for (d, s) in m.iter_mut().zip(a) {
+                *d = *s;
+            }
+            m
+        })
+        .collect();
+    let mut gold = [[0.0f32; S]; MAX_COLS];
+    for (c, g) in gold.iter_mut().enumerate().take(nc) {
+        g[c] = 1.0;
+    }
+    for _epoch in 0..args.epochs {
+        rng.shuffle(&mut order);
+        for &i in &order {
+            let Some(ex) = exs.get(i) else { continue };
+            let lr = args.lr * (1.0 - step as f32 / total).max(0.0);
+            step += 1;
+            let al = &masks[ex.lang];
+            let b = &mut bias[ex.lang];
+            let mut logits = [0.0f32; S];
+            for &(f, x) in &ex.feats {
+                let row = &w[f as usize];
+                for c in 0..S {
+                    logits[c] += x * row[c];
+                }
+            }
+            let mut mx = f32::NEG_INFINITY;
+            for c in 0..S {
+                logits[c] = if al[c] {
+                    logits[c] * scale + b[c]
+                } else {
+                    f32::NEG_INFINITY
+                };
+                mx = mx.max(logits[c]);
+            }
+            let mut sum = 0.0;
+            for l in logits.iter_mut() {
+                *l = if *l == f32::NEG_INFINITY {
+                    0.0
+                } else {
+                    (*l - mx).exp()
+                };
+                sum += *l;
+            }
+            let cw = ex.weight * class_w.get(&(ex.lang, ex.label)).copied().unwrap_or(1.0);
+            let y = cols
+                .iter()
+                .position(|&c| c == ex.label)
+                .map(|c| gold[c])
+                .unwrap_or([0.0; S]);
+            let mut g = [0.0f32; S];
+            for c in 0..S {
+                g[c] = if al[c] {
+                    cw * (logits[c] / sum - y[c])
+                } else {
+                    0.0
+                };
+                b[c] -= lr * g[c];
+            }
+            let k = lr / scale;
+            for &(f, x) in &ex.feats {
+                let row = &mut w[f as usize];
+                let kx = k * x;
+                for c in 0..S {
+                    row[c] -= kx * g[c];
+                }
+            }
+            scale *= 1.0 - lr * args.l2;
+            if scale < 1e-3 {
+                w.iter_mut().flatten().for_each(|v| *v *= scale);
+                scale = 1.0;
+            }
+        }
+    }
+    let flat: Vec<f32> = w
+        .iter()
+        .flat_map(|r| r.iter().take(nc).map(|v| v * scale))
+        .collect();
+    let bias = bias.iter().map(|b| b[..nc].to_vec()).collect();
+    (flat, bias)
+}
+
+/// Dev figures of the shipped model.
+pub struct DevResult {
+    pub report: Report,
+    pub calib: Vec<(Lang, f32, f64, f64, usize)>,
+}
+
+/// Score dev rows through the shipped path; fit temperatures into `q`.
+fn dev_eval(q: &mut QuantModel, dev: &[(Lang, &Row)], labels: &[Vec<TopicLabel>]) -> DevResult {
+    // Logits through the exact inference code (quantised tables).
+    let scored: Vec<Option<(usize, Vec<f32>, usize)>> = dev
+        .par_iter()
+        .map(|(lang, row)| {
+            let doc = crate::text::analyze(
+                &row.text,
+                TextOptions {
+                    title: None,
+                    lang_hint: Some(*lang),
+                },
+            );
+            let mut scratch = super::model::Scratch::default();
+            let (hi, logits, _) = q.logits(&doc, None, &mut scratch)?;
+            let head = q.heads.get(hi)?;
+            let table = q.tables.get(head.table)?;
+            let gold = TopicLabel::from_name(&row.label)?;
+            let mut ls = Vec::new();
+            let mut gi = usize::MAX;
+            for (j, &lab) in table.cols.iter().enumerate() {
+                if head.allowed.get(j).copied().unwrap_or(false) {
+                    if lab == gold {
+                        gi = ls.len();
+                    }
+                    ls.push(logits[j]);
+                }
+            }
+            Some((hi, ls, gi))
+        })
+        .collect();
+    let mut calib = Vec::new();
+    for (hi, lang) in q
+        .heads
+        .iter()
+        .map(|h| h.lang)
+        .enumerate()
+        .collect::<Vec<_>>()
+    {
+        let mut halves: [Vec<Scored>; 2] = [Vec::new(), Vec::new()];
+        for ((_, row), s) in dev.iter().zip(&scored) {
+            if let Some((h, ls, gi)) = s {
+                if *h == hi && *gi != usize::MAX {
+                    halves[dev_half(&row.id)].push(Scored {
+                        logits: ls.clone(),
+                        gold: *gi,
+                    });
+                }
+            }
+        }
+        let all: Vec<Scored> = halves.iter().flatten().cloned().collect();
+        let n = all.len();
+        let ece_before = calibration::ece(&all, 1.0, 15);
+        // Cross-fitted: T fitted on one half, ECE measured on the other.
+        let t0 = calibration::fit_temperature(&halves[0]);
+        let t1 = calibration::fit_temperature(&halves[1]);
+        let cross = (calibration::ece(&halves[1], t0, 15) * halves[1].len() as f64
+            + calibration::ece(&halves[0], t1, 15) * halves[0].len() as f64)
+            / n.max(1) as f64;
+        let t = calibration::fit_temperature(&all);
+        if let Some(h) = q.heads.get_mut(hi) {
+            h.temperature = t;
+        }
+        calib.push((lang, t, ece_before, cross, n));
+    }
+    let _ = labels;
+    let mut report = Report::default();
+    for ((_, row), s) in dev.iter().zip(&scored) {
+        let Some(gold) = TopicLabel::from_name(&row.label) else {
+            continue;
+        };
+        let pred = s.as_ref().and_then(|(hi, ls, _)| {
+            let head = q.heads.get(*hi)?;
+            let table = q.tables.get(head.table)?;
+            let allowed: Vec<TopicLabel> = table
+                .cols
+                .iter()
+                .zip(&head.allowed)
+                .filter(|(_, &a)| a)
+                .map(|(&l, _)| l)
+                .collect();
+            let best = ls
+                .iter()
+                .enumerate()
+                .fold((0usize, f32::NEG_INFINITY), |a, (i, &v)| {
+                    if v > a.1 {
+                        (i, v)
+                    } else {
+                        a
+                    }
+                });
+            allowed.get(best.0).copied()
+        });
+        report.push(row, gold, pred);
+    }
+    DevResult { report, calib }
+}
+
+/// `nutgraf train topics`.
+pub fn run(args: &TrainArgs) -> anyhow::Result<()> {
+    let t_start = Instant::now();
+    let labels = read_label_sets(&args.data)?;
+    let cfg = FeatureConfig {
+        bucket_bits: args.bucket_bits,
+        title_weight: args.title_weight,
+        char_weight: args.char_weight,
+        stem_weight: args.stem_weight,
+        bigram_weight: args.bigram_weight,
+        len_smoothing: args.len_smoothing,
+        char_min: 3,
+        char_max: 5,
+    };
+    if !(10..=24).contains(&args.bucket_bits) {
+        bail!("--bucket-bits must be in 10..=24");
+    }
+    let joint = match args.mode.as_str() {
+        "joint" => true,
+        "per-lang" => false,
+        m => bail!("--mode must be joint or per-lang, not {m}"),
+    };
+    let mut rows: Vec<(Lang, Row)> = Vec::new();
+    for l in LANGS {
+        let p = args.data.join(format!("train.{}.jsonl", l.code()));
+        for r in read_rows(&p)? {
+            rows.push((l, r));
+        }
+    }
+    let (dev_rows, train_rows): (RowRefs, RowRefs) = rows
+        .iter()
+        .partition(|(_, r)| is_dev(&r.id, &r.source_label));
+    eprintln!(
+        "topics: {} rows ({} train, {} dev) read in {:.1}s",
+        rows.len(),
+        train_rows.len(),
+        dev_rows.len(),
+        t_start.elapsed().as_secs_f32()
+    );
+
+    // Units, idf, vectors, vocabulary (training rows only: dev words stay unseen).
+    let t = Instant::now();
+    let units: Vec<Vec<OwnedUnit>> = train_rows
+        .par_iter()
+        .map(|(l, r)| row_units(r, *l, &cfg))
+        .collect();
+    let row_langs: Vec<usize> = train_rows.iter().map(|(l, _)| lang_index(*l)).collect();
+    let idf = build_idf(&units, &row_langs, args.idf_bits, args.idf_per_lang);
+    let mut vocab: Vec<Vocab> = vec![Vocab::new(); LANGS.len()];
+    for ((l, _), us) in train_rows.iter().zip(&units) {
+        let li = lang_index(*l);
+        for u in us.iter().filter(|u| u.kind == 0) {
+            vocab[li]
+                .entry(u.key)
+                .or_insert_with(|| (u.norm.clone(), u.h_norm, u.h_stem, 0))
+                .3 += 1;
+        }
+    }
+    let feats: Vec<Vec<(u32, f32)>> = units
+        .par_iter()
+        .map(|us| {
+            let v: Vec<features::Unit<'_>> = us.iter().map(OwnedUnit::as_unit).collect();
+            let mut scratch = NgramScratch::default();
+            let mut f = Vec::new();
+            features::doc_vector(&v, &cfg, &idf, &mut scratch, &mut f);
+            f
+        })
+        .collect();
+    drop(units);
+    let mut examples = Vec::with_capacity(train_rows.len());
+    for ((l, r), f) in train_rows.iter().zip(feats) {
+        let li = lang_index(*l);
+        let Some(label) = TopicLabel::from_name(&r.label) else {
+            continue;
+        };
+        if !labels[li].contains(&label) {
+            continue;
+        }
+        let weight = if is_noisy(&r.source_label) {
+            args.noisy_weight
+        } else {
+            1.0
+        };
+        examples.push(Example {
+            weight,
+            lang: li,
+            label,
+            feats: f,
+        });
+    }
+    let nnz: usize = examples.iter().map(|e| e.feats.len()).sum();
+    eprintln!(
+        "topics: features for {} examples ({:.1} M nonzeros) in {:.1}s",
+        examples.len(),
+        nnz as f64 / 1e6,
+        t.elapsed().as_secs_f32()
+    );
+
+    // Class weights per language.
+    let mut counts: BTreeMap<(usize, TopicLabel), usize> = BTreeMap::new();
+    for e in &examples {
+        *counts.entry((e.lang, e.label)).or_default() += 1;
+    }
+    let mut class_w = BTreeMap::new();
+    let per_lang: Vec<usize> = (0..LANGS.len())
+        .map(|li| examples.iter().filter(|e| e.lang == li).count())
+        .collect();
+    let n_big = per_lang.iter().copied().max().unwrap_or(1) as f32;
+    for (li, &nl) in per_lang.iter().enumerate() {
+        let lw = (n_big / nl.max(1) as f32).powf(args.lang_weight_power);
+        let mx = counts
+            .iter()
+            .filter(|((l, _), _)| *l == li)
+            .map(|(_, &n)| n)
+            .max()
+            .unwrap_or(1) as f32;
+        for (&(l, lab), &n) in counts.iter().filter(|((l, _), _)| *l == li) {
+            class_w.insert(
+                (l, lab),
+                lw * (mx / n.max(1) as f32)
+                    .powf(args.class_weight_power)
+                    .min(10.0),
+            );
+        }
+    }
+
+    // Tables.
+    let groups: Vec<Vec<usize>> = if joint {
+        vec![vec![0, 1, 2]]
+    } else {
+        vec![vec![0], vec![1], vec![2]]
+    };
+    let nb = 1usize << args.bucket_bits;
+    let mut tables = Vec::new();
+    let mut heads = Vec::new();
+    for (ti, g) in groups.iter().enumerate() {
+        let t = Instant::now();
+        let mut cols: Vec<TopicLabel> = g
+            .iter()
+            .flat_map(|&li| labels[li].iter().copied())
+            .collect();
+        cols.sort();
+        cols.dedup();
+        let allowed: Vec<Vec<bool>> = (0..LANGS.len())
+            .map(|li| {
+                cols.iter()
+                    .map(|c| g.contains(&li) && labels[li].contains(c))
+                    .collect()
+            })
+            .collect();
+        let exs: Vec<&Example> = examples.iter().filter(|e| g.contains(&e.lang)).collect();
+        let (w, bias) = sgd(&exs, &cols, &allowed, nb, args, &class_w);
+        let mut merged: BTreeMap<u64, (String, u64, u64, u32)> = BTreeMap::new();
+        for &li in g {
+            for (k, v) in &vocab[li] {
+                merged
+                    .entry(*k)
+                    .or_insert_with(|| (v.0.clone(), v.1, v.2, 0))
+                    .3 += v.3;
+            }
+        }
+        let vlist: Vec<(u64, String, u64, u64)> = merged
+            .into_iter()
+            .filter(|(_, v)| v.3 >= args.min_count)
+            .map(|(k, v)| (k, v.0, v.1, v.2))
+            .collect();
+        let table = Table::from_float(cols.clone(), args.bucket_bits, &w, &vlist, &cfg, &idf);
+        eprintln!(
+            "topics: table {ti} ({} cols, {} examples, {} words) trained in {:.1}s, {:.1} MB",
+            cols.len(),
+            exs.len(),
+            vlist.len(),
+            t.elapsed().as_secs_f32(),
+            table.file_size() as f64 / 1e6
+        );
+        for &li in g {
+            heads.push(Head {
+                lang: LANGS[li],
+                table: ti,
+                allowed: allowed[li].clone(),
+                bias: bias[li].clone(),
+                temperature: 1.0,
+            });
+        }
+        tables.push(table);
+    }
+    let mut q = QuantModel {
+        version: format!(
+            "topics-{}-b{}-i{}-s{}",
+            args.mode, args.bucket_bits, args.idf_bits, args.seed
+        ),
+        cfg,
+        tables,
+        heads,
+        idf,
+        info: String::new(),
+    };
+
+    let dev: Vec<(Lang, &Row)> = dev_rows.iter().map(|(l, r)| (*l, r)).collect();
+    let res = dev_eval(&mut q, &dev, &labels);
+    let mut info_dev = serde_json::Map::new();
+    for (l, m) in &res.report.by_lang {
+        info_dev.insert(
+            l.clone(),
+            serde_json::json!({"n": m.len(), "accuracy": m.accuracy(), "macro_f1": m.macro_f1()}),
+        );
+    }
+    let calib: Vec<_> = res
+        .calib
+        .iter()
+        .map(|(l, t, b, a, n)| serde_json::json!({"lang": l.code(), "temperature": t, "ece_before": b, "ece_after_crossfit": a, "n": n}))
+        .collect();
+    q.info = serde_json::json!({
+        "data": "shared/data/topic_classification train.{ar,en,fr}.jsonl minus the dev split",
+        "seed": args.seed, "mode": args.mode, "bucket_bits": args.bucket_bits, "epochs": args.epochs,
+        "lr": args.lr, "idf_bits": args.idf_bits, "noisy_weight": args.noisy_weight, "idf_per_lang": args.idf_per_lang, "lang_weight_power": args.lang_weight_power, "title_weight": args.title_weight, "l2": args.l2, "class_weight_power": args.class_weight_power,
+        "dev": info_dev, "calibration": calib,
+        "labels_by_lang": LANGS.iter().zip(&labels).map(|(l, ls)| (l.code().to_string(), ls.iter().map(|x| x.name()).collect::<Vec<_>>())).collect::<BTreeMap<_, _>>(),
+    })
+    .to_string();
+    println!(
+        "dev split (clean rows, shipped quantised model):\n{}",
+        res.report
+            .render(std::env::var_os("NUTGRAF_TOPICS_DETAIL").is_some())
+    );
+    println!("| lang | temperature | ECE before | ECE after (2-fold cross-fit) | n |\n|---|---|---|---|---|");
+    for (l, t, b, a, n) in &res.calib {
+        println!("| {} | {t:.3} | {b:.4} | {a:.4} | {n} |", l.code());
+    }
+    let bytes = q.to_bytes();
+    println!(
+        "model {}: {:.2} MB, trained in {:.1}s",
+        q.version,
+        bytes.len() as f64 / 1e6,
+        t_start.elapsed().as_secs_f32()
+    );
+    if !args.no_write {
+        if let Some(dir) = args.out.parent() {
+            if !dir.as_os_str().is_empty() {
+                std::fs::create_dir_all(dir)
+                    .with_context(|| format!("creating {}", dir.display()))?;
+            }
+        }
+        std::fs::write(&args.out, &bytes)
+            .with_context(|| format!("writing {}", args.out.display()))?;
+        let m = TopicModel::load(&args.out)?;
+        println!("wrote {} sha256 {}", args.out.display(), m.sha256());
+    }
+    Ok(())
+}
