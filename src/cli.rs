@@ -2,7 +2,7 @@
 //! function, so tests and benches reach the same code.
 
 use clap::{Args, Parser, Subcommand};
-use nutgraf::config::{LogFormat, ServeConfig};
+use nutgraf::config::ServeConfig;
 use nutgraf::pipeline::{Analyzer, Limits, Request};
 use std::io::Read;
 use std::path::PathBuf;
@@ -106,21 +106,6 @@ fn read_input(file: &str) -> anyhow::Result<String> {
     Ok(s)
 }
 
-fn init_logs(format: LogFormat, filter: &str) {
-    let filter = tracing_subscriber::EnvFilter::try_new(filter)
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    // Colour codes only for a terminal: log collectors get plain text.
-    let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
-    let b = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_ansi(ansi)
-        .with_writer(std::io::stderr);
-    match format {
-        LogFormat::Json => b.json().flatten_event(true).init(),
-        LogFormat::Text => b.init(),
-    }
-}
-
 fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
     Ok(tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -204,10 +189,16 @@ fn analyze_local(args: &AnalyzeArgs, text: &str) -> anyhow::Result<String> {
 
 fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
-        Command::Serve(cfg) => {
-            init_logs(cfg.log_format, &cfg.log_level);
-            runtime()?.block_on(nutgraf::server::serve(cfg))
-        }
+        Command::Serve(cfg) => runtime()?.block_on(async {
+            let telemetry = nutgraf::telemetry::init(
+                cfg.log_format,
+                &cfg.log_level,
+                cfg.otlp_endpoint.as_deref(),
+            )?;
+            let result = nutgraf::server::serve(cfg).await;
+            telemetry.shutdown();
+            result
+        }),
         Command::Analyze(args) => {
             let text = read_input(&args.file)?;
             let out = match &args.server {

@@ -86,6 +86,10 @@ pub struct ServeConfig {
     /// File with one accepted bearer token per line: enables auth.
     #[arg(long, env = "NUTGRAF_AUTH_TOKENS_FILE")]
     pub auth_tokens_file: Option<PathBuf>,
+    /// OTLP/gRPC endpoint for trace export of RPC spans (e.g.
+    /// http://otel-collector:4317). Unset = no export.
+    #[arg(long, env = "NUTGRAF_OTLP_ENDPOINT")]
+    pub otlp_endpoint: Option<String>,
     /// Let reflection through without a token when auth is on.
     #[arg(long, env = "NUTGRAF_AUTH_EXEMPT_REFLECTION", default_value_t = false)]
     pub auth_exempt_reflection: bool,

@@ -14,4 +14,5 @@ pub mod pipeline;
 pub mod proto;
 pub mod server;
 pub mod summarize;
+pub mod telemetry;
 pub mod text;

@@ -126,12 +126,10 @@ pub enum AnalyzeError {
 /// Why the models could not be loaded at start-up.
 #[derive(Debug, thiserror::Error)]
 pub enum LoadError {
-    #[error("model {path}: {source}")]
-    Model {
-        path: String,
-        #[source]
-        source: ModelError,
-    },
+    // The source is part of the message (not a `#[source]`), so error
+    // chains print it once.
+    #[error("model {path}: {error}")]
+    Model { path: String, error: ModelError },
 }
 
 /// A summary sentence in the output.
@@ -272,9 +270,9 @@ fn load_model<T>(
     meta: impl Fn(&T) -> String,
 ) -> Result<(T, ModelMeta), LoadError> {
     let path: PathBuf = dir.join(file);
-    let err = |source| LoadError::Model {
+    let err = |error| LoadError::Model {
         path: path.display().to_string(),
-        source,
+        error,
     };
     let bytes = crate::model_file::read_file(&path).map_err(err)?;
     let model = parse(&bytes).map_err(err)?;

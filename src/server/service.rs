@@ -134,7 +134,12 @@ impl ArticleSvc {
             .map_err(|e| convert::status(&e))
     }
 
-    fn span(&self, method: &'static str, msg: &pb::AnalyzeRequest) -> Span {
+    fn span(
+        &self,
+        method: &'static str,
+        md: &tonic::metadata::MetadataMap,
+        msg: &pb::AnalyzeRequest,
+    ) -> Span {
         // The id is logged before it is validated: clip it, or one call with
         // a multi-megabyte id writes megabytes into every log line of the
         // call (issue 8, found with a 1 MB id).
@@ -156,6 +161,7 @@ impl ArticleSvc {
             code = field::Empty,
             latency_ms = field::Empty,
         );
+        crate::telemetry::link_parent(&span, md);
         if self.settings.log_text {
             tracing::debug!(parent: &span, text = %msg.text, "request text");
         }
@@ -209,8 +215,8 @@ impl pb::article_service_server::ArticleService for ArticleSvc {
     ) -> Result<Response<pb::AnalyzeResponse>, Status> {
         let started = Instant::now();
         let deadline = call_deadline(request.metadata(), self.settings.request_timeout);
-        let msg = request.into_inner();
-        let span = self.span("Analyze", &msg);
+        let (md, _, msg) = request.into_parts();
+        let span = self.span("Analyze", &md, &msg);
         // If the client goes away, this future is dropped mid-await: the
         // guard still records the call, as CANCELLED.
         let mut guard = CallGuard {
@@ -245,8 +251,8 @@ impl pb::article_service_server::ArticleService for ArticleSvc {
     ) -> Result<Response<Self::AnalyzeStreamStream>, Status> {
         let started = Instant::now();
         let deadline = call_deadline(request.metadata(), self.settings.request_timeout);
-        let msg = request.into_inner();
-        let span = self.span("AnalyzeStream", &msg);
+        let (md, _, msg) = request.into_parts();
+        let span = self.span("AnalyzeStream", &md, &msg);
         let checked = self.refuse_if_draining().and_then(|_| self.check(&msg));
         if let Err(s) = checked {
             self.finish(&span, "AnalyzeStream", s.code(), started);
@@ -342,7 +348,6 @@ impl pb::article_service_server::ArticleService for ArticleSvc {
         // The client's grpc-timeout bounds the whole stream; the server's
         // request timeout bounds each article.
         let client_deadline = super::deadline::client_deadline(request.metadata());
-        let inbound = request.into_inner();
         let span = info_span!(
             "rpc",
             method = "AnalyzeBatch",
@@ -350,6 +355,8 @@ impl pb::article_service_server::ArticleService for ArticleSvc {
             code = field::Empty,
             latency_ms = field::Empty
         );
+        crate::telemetry::link_parent(&span, request.metadata());
+        let inbound = request.into_inner();
         let this = self.clone();
         self.metrics.streams_open.inc();
         let per_item = self.settings.request_timeout;
