@@ -81,6 +81,9 @@ grpcurl -plaintext -d @ "$addr" nutgraf.v1.ArticleService/Analyze <"$work/body.j
 h2load -n 1 -c 1 -d "$work/body.bin" -H 'content-type: application/grpc' -H 'te: trailers' "$url" >/dev/null
 [ "$(ok_count)" -ge 2 ] || { echo "overload: h2load's request did not count as OK on the server"; exit 1; }
 echo "check: grpcurl and h2load bodies both give grpc-status OK"
+t0=$(date +%s%N)
+grpcurl -plaintext -d @ "$addr" nutgraf.v1.ArticleService/Analyze <"$work/body.json" >/dev/null
+echo "one grpcurl Analyze at idle (process start + reflection + call): $(( ($(date +%s%N) - t0) / 1000000 )) ms"
 
 # 2. Calibrate: one call in flight per core.
 cores=$(nproc)
@@ -90,7 +93,7 @@ peak=$(awk '/^finished in/ {for(i=1;i<=NF;i++) if($i ~ /req\/s/) {gsub(",","",$(
 [ "${peak:-0}" -gt 0 ] || { cat "$work/cal.txt"; echo "overload: calibration failed"; exit 1; }
 echo "peak (≈ capacity at $cores in flight): $peak req/s"
 
-printf '\n%-8s %8s %8s %8s %9s %9s %9s %9s %22s %10s\n' factor offered done_rps rejected% ok_p50ms ok_p99ms ok_maxms errors "RSS MiB before/max/after" recover_ms
+printf '\n%-8s %8s %8s %8s %9s %9s %9s %9s %22s %16s\n' factor offered done_rps rejected% ok_p50ms ok_p99ms ok_maxms errors "RSS MiB before/max/after" "drain/recover ms"
 for f in $factors; do
   offered=$((peak * f))
   clients=16
@@ -101,8 +104,11 @@ for f in $factors; do
   sampler=$!
   h2load -D "$secs" -c "$clients" -m 64 --rps "$per_client" --log-file "$work/log.txt" \
     -d "$work/body.bin" -H 'content-type: application/grpc' -H 'te: trailers' "$url" >"$work/run.txt" 2>&1 || true
-  # Recovery: time until a normal call is answered OK.
+  # Recovery: time until nothing is in flight, and until a normal call is
+  # answered OK (includes grpcurl's own start-up, see the idle figure).
   t0=$(date +%s%N)
+  until [ "$(metric nutgraf_analyses_in_flight)" = 0 ]; do sleep 0.01; done
+  drain_ms=$(( ($(date +%s%N) - t0) / 1000000 ))
   until grpcurl -plaintext -d @ "$addr" nutgraf.v1.ArticleService/Analyze <"$work/body.json" 2>/dev/null | grep -q '"language"'; do
     sleep 0.01
   done
@@ -124,9 +130,9 @@ for f in $factors; do
       m=ok; p50=a[s+int(m*0.50)]; p99=a[s+int(m*0.99)-(m*0.99==int(m*0.99)?1:0)]; mx=a[n];
       gap=(s>1)? a[s-1] : 0;
       printf "%.1f %.1f %.1f %.2f\n", p50/1000, p99/1000, mx/1000, gap/1000 }')"
-  printf '%-8s %8s %8s %8.1f %9s %9s %9s %9s %22s %10s\n' "${f}x" "$offered" "$rps" \
+  printf '%-8s %8s %8s %8.1f %9s %9s %9s %9s %22s %16s\n' "${f}x" "$offered" "$rps" \
     "$(awk -v r="$rej" -v t="$total" 'BEGIN{print (t>0)?100*r/t:0}')" "$p50" "$p99" "$pmax" "${errs:-?}" \
-    "$rss0/$rssmax/$rss2" "$rec_ms"
+    "$rss0/$rssmax/$rss2" "$drain_ms/$rec_ms"
   echo "         (server counted: $ok OK, $rej RESOURCE_EXHAUSTED, $oth other; slowest refusal ${gap} ms)"
   if [ "$oth" -gt 0 ]; then
     curl -s "http://127.0.0.1:$mport/metrics" | grep '^nutgraf_grpc_requests_total' | grep Analyze

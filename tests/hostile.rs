@@ -13,8 +13,8 @@
 //! dies mid-batch — checked with the pool's in-flight counter and the
 //! metrics gauges so leaked work would show.
 //!
-//! The worst-case cost probe (`cost_per_kb`) is `#[ignore]`d: it is a
-//! measurement for release builds, see scripts/fuzz.sh and the report.
+//! Worst-case cost per KB is measured on the release server by
+//! scripts/cost.sh (a measurement, not a test).
 
 mod common;
 
@@ -487,7 +487,7 @@ fn zwj_bidi_emoji() -> String {
     s.push_str("\u{202e}tabaR ni tem retsinim ehT\u{202c}. \u{2067}وزير\u{2069} \u{202d}LRO\u{202a}LRE\u{202b}RLE\u{200f}\u{200e}. ");
     s.push_str("Family 👨\u{200d}👩\u{200d}👧\u{200d}👦 and 🏳\u{fe0f}\u{200d}🌈 flags 🇲🇦🇫🇷 and 👍🏽 skin tones. ");
     for _ in 0..500 {
-        s.push_str("\u{200d}");
+        s.push('\u{200d}');
     }
     s.push_str(" وقال\u{200d} الوزير\u{200c} إن 🇲🇦 بخير.");
     s
@@ -1188,100 +1188,80 @@ async fn connection_dropped_mid_batch() {
     srv.shutdown();
 }
 
-// ---------------------------------------------------------------------------
-// Worst-case cost (measurement, release only).
+/// One hand-driven HTTP/2 connection opens 1,000 AnalyzeStream calls (64 KB
+/// articles each) and never reads a byte of the answers, then vanishes.
+/// tonic's client stops at 100 streams per connection, a hostile client
+/// does not: this shows how many the server takes on one connection, what
+/// the parked requests cost in memory, and that everything is released
+/// (nothing in flight, no stream open) once the connection is gone.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_connection_1000_unread_streams() {
+    const STREAMS: usize = 1000;
+    let (srv, _c) = start_srv(&["--worker-threads=1", "--max-concurrent-analyses=4"]).await;
+    let text = long_text(64 << 10);
+    let mut msg = Vec::new();
+    pb_field(&mut msg, 1, b"s");
+    pb_field(&mut msg, 2, text.as_bytes());
+    let frame = grpc_frame(false, &msg);
+    let rss0 = rss_kib();
 
-/// Milliseconds per KB of the slowest input shapes, at growing sizes, in
-/// process (no gRPC). A super-linear shape shows as a growing ms/KB.
-/// `cargo test --release --test hostile cost_per_kb -- --ignored --nocapture`
-#[test]
-#[ignore = "measurement: run in release"]
-fn cost_per_kb() {
-    use nutgraf::pipeline::{Analyzer, Limits, Request};
-    let analyzer = Analyzer::load(
-        &test_config(&[]).model_dir,
-        Limits {
-            max_text_bytes: 4 << 20,
-            ..Limits::default()
-        },
-    )
-    .expect("models load");
-    let shapes: Vec<(&str, Box<dyn Fn(usize) -> String>)> = vec![
-        ("news prose (en)", Box::new(long_text)),
-        ("arabic prose", Box::new(exact_bytes)),
-        ("no punctuation", Box::new(no_punctuation)),
-        (
-            "one-word sentences",
-            Box::new(|n| one_word_sentences(n / 5)),
-        ),
-        ("one long word", Box::new(|n| "a".repeat(n))),
-        (
-            "newlines only + word",
-            Box::new(|n| "\n".repeat(n - 1) + "x"),
-        ),
-        (
-            "same sentence repeated",
-            Box::new(|n| "The minister met the king in Rabat. ".repeat(n / 36 + 1)),
-        ),
-        (
-            "capitalised words",
-            Box::new(|n| {
-                let mut s = String::new();
-                let mut i = 0u32;
-                while s.len() < n {
-                    let _ = write!(s, "Name{} ", i % 5000);
-                    i += 1;
-                }
-                s
-            }),
-        ),
-        (
-            "title-case sentences",
-            Box::new(|n| {
-                "Mohammed Ben Ali Of The United Nations Met King Hassan In Rabat. "
-                    .repeat(n / 66 + 1)
-            }),
-        ),
-        (
-            "arabic diacritized",
-            Box::new(|n| DIACRITIZED_AR.repeat(n / DIACRITIZED_AR.len() + 1)),
-        ),
-        ("dots only", Box::new(|n| ".".repeat(n))),
-        (
-            "zalgo",
-            Box::new(|n| "a".to_string() + &"\u{336}".repeat(n / 2)),
-        ),
-        (
-            "html",
-            Box::new(|n| HTML_JSON_CODE.repeat(n / HTML_JSON_CODE.len() + 1)),
-        ),
-        (
-            "short lines (headings)",
-            Box::new(|n| "Breaking News Today\n".repeat(n / 20 + 1)),
-        ),
-        (
-            "boilerplate lines",
-            Box::new(|n| boilerplate_only().repeat(n / 10_000 + 1)),
-        ),
-    ];
-    println!("\n{:<26} {:>8} {:>10} {:>8}", "shape", "KB", "ms", "ms/KB");
-    for (name, make) in &shapes {
-        for kb in [64usize, 256, 1024] {
-            let text = make(kb * 1024);
-            let r = Request::new("c", &text);
-            // Best of 2 to damp noise from other processes.
-            let mut best = f64::MAX;
-            for _ in 0..2 {
-                let t = Instant::now();
-                let a = analyzer.analyze_all(&r);
-                best = best.min(t.elapsed().as_secs_f64() * 1e3);
-                assert!(a.is_ok(), "{name}: {a:?}");
+    let tcp = tokio::net::TcpStream::connect(srv.grpc_addr).await.unwrap();
+    let (client, conn) = h2::client::Builder::new()
+        .initial_max_send_streams(STREAMS * 2)
+        .handshake::<_, Bytes>(tcp)
+        .await
+        .unwrap();
+    let conn = tokio::spawn(conn);
+    let mut client = client;
+    let mut pending = Vec::with_capacity(STREAMS);
+    for i in 0..STREAMS {
+        client = client.ready().await.unwrap();
+        let r = http::Request::builder()
+            .method("POST")
+            .uri(format!(
+                "http://{}/nutgraf.v1.ArticleService/AnalyzeStream",
+                srv.grpc_addr
+            ))
+            .header("content-type", "application/grpc")
+            .header("te", "trailers")
+            .body(())
+            .unwrap();
+        let (resp, mut send) = client.send_request(r, false).unwrap();
+        send.send_data(frame.clone(), true).unwrap();
+        pending.push((i, resp, send));
+    }
+    // Response headers of every stream (the server answers them at once and
+    // parks the work): count how many the server took.
+    let mut accepted = 0;
+    let mut held = Vec::new();
+    for (_, resp, send) in pending {
+        if let Ok(Ok(r)) = tokio::time::timeout(Duration::from_secs(30), resp).await {
+            if r.status() == 200 {
+                accepted += 1;
             }
-            let real_kb = text.len() as f64 / 1024.0;
-            println!(
-                "{name:<26} {real_kb:>8.0} {best:>10.1} {:>8.3}",
-                best / real_kb
-            );
+            held.push((r, send));
         }
     }
+    let open = srv.metrics.streams_open.get();
+    let inflight = srv.pool.in_flight();
+    let rss_peak = rss_kib();
+    println!(
+        "one connection: {accepted}/{STREAMS} streams accepted, {open} open, {inflight} analyses in flight (limit 4), RSS +{} MiB",
+        rss_peak.saturating_sub(rss0) / 1024
+    );
+    assert!(inflight <= 4, "admission limit exceeded: {inflight}");
+    // The client vanishes without reading anything.
+    conn.abort();
+    drop(held);
+    drop(client);
+    let t = Instant::now();
+    let idle = wait_idle(&srv, Duration::from_secs(30)).await;
+    println!(
+        "connection gone: idle after {:?}, RSS now +{} MiB",
+        t.elapsed(),
+        rss_kib().saturating_sub(rss0) / 1024
+    );
+    idle.expect("all parked stream work released when the connection dies");
+    assert_serving(&srv).await;
+    srv.shutdown();
 }
