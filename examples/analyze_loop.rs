@@ -1,0 +1,57 @@
+//! A profiling driver: the whole in-process `Analyzer::analyze` on one
+//! article, in a loop, on one thread — what `perf record` / callgrind look at
+//! (criterion's own machinery would clutter the profile).
+//!
+//! ```text
+//! cargo build --release --example analyze_loop
+//! target/release/examples/analyze_loop ARTICLE [ITERATIONS=2000] [MODEL_DIR=models]
+//! perf record -g target/release/examples/analyze_loop ../shared/examples/article-ar.txt 3000
+//! valgrind --tool=callgrind target/release/examples/analyze_loop ../shared/examples/article-ar.txt 20
+//! ```
+//! Prints the mean time per article, articles/s and MB/s, plus the
+//! pipeline's own per-stage timings of the last call.
+use nutgraf::pipeline::{Analyzer, Limits, Request};
+use std::path::PathBuf;
+use std::time::Instant;
+
+fn main() -> anyhow::Result<()> {
+    let args: Vec<String> = std::env::args().collect();
+    let path = args
+        .get(1)
+        .ok_or_else(|| anyhow::anyhow!("usage: analyze_loop ARTICLE [ITERATIONS] [MODEL_DIR]"))?;
+    let iters: usize = args.get(2).map_or(Ok(2000), |s| s.parse())?.max(1);
+    let dir = PathBuf::from(args.get(3).map_or("models", String::as_str));
+    let text = std::fs::read_to_string(path)?;
+    let t_load = Instant::now();
+    let analyzer = Analyzer::load(&dir, Limits::default())?;
+    eprintln!(
+        "models loaded in {:.1} ms",
+        t_load.elapsed().as_secs_f64() * 1e3
+    );
+    let req = Request::new("loop", &text);
+    // One call outside the timing: first-touch page faults of the models.
+    let mut last = analyzer.analyze_all(&req)?;
+    let t0 = Instant::now();
+    for _ in 0..iters {
+        last = analyzer.analyze_all(std::hint::black_box(&req))?;
+    }
+    let secs = t0.elapsed().as_secs_f64();
+    let s = &last.stats;
+    println!(
+        "{iters} x {} bytes ({} chars, {} tokens, {} sentences, lang {}): {:.1} us/article, {:.0} articles/s, {:.2} MB/s; last call: text {} us, topics {} us, entities {} us, summary {} us, total {} us",
+        text.len(),
+        s.chars,
+        s.tokens,
+        s.sentences,
+        last.language,
+        secs / iters as f64 * 1e6,
+        iters as f64 / secs,
+        iters as f64 * text.len() as f64 / secs / 1e6,
+        s.text_us,
+        s.topics_us,
+        s.entities_us,
+        s.summary_us,
+        s.total_us,
+    );
+    Ok(())
+}
