@@ -94,7 +94,7 @@ pub struct Entities {
 
 /// Kind tag and format version of the model file.
 const KIND: &[u8; 4] = b"NER1";
-const FORMAT: u32 = 3;
+const FORMAT: u32 = 4;
 
 /// The trained tagger: one [`LangTagger`] per language.
 #[derive(Debug)]

@@ -104,6 +104,9 @@ pub fn viterbi(
 struct Table {
     slots: Vec<Slot>,
     mask: usize,
+    /// Home slot = key >> shift: the HIGH bits, so that inserting the
+    /// sorted keys fills the table front to back (a cache-friendly build).
+    shift: u32,
 }
 
 /// A slot is empty when all its weights are zero (stored rows never are).
@@ -122,6 +125,7 @@ impl Table {
         let mut t = Table {
             slots: vec![Slot::default(); cap],
             mask: cap - 1,
+            shift: 32 - cap.trailing_zeros().min(32),
         };
         for (row, k) in keys.iter().enumerate() {
             let Some(w) = weights.get(row * NTAGS..row * NTAGS + NTAGS) else {
@@ -130,7 +134,7 @@ impl Table {
             if w.iter().all(|x| *x == 0) {
                 continue;
             }
-            let mut s = (*k as usize) & t.mask;
+            let mut s = t.home(*k);
             while t.slots[s].w.iter().any(|x| *x != 0) {
                 s = (s + 1) & t.mask;
             }
@@ -141,8 +145,13 @@ impl Table {
     }
 
     #[inline]
+    fn home(&self, k: u32) -> usize {
+        (u64::from(k) >> self.shift) as usize & self.mask
+    }
+
+    #[inline]
     fn get(&self, k: u32) -> Option<&[i16; NTAGS]> {
-        let mut s = (k as usize) & self.mask;
+        let mut s = self.home(k);
         loop {
             let slot = self.slots.get(s)?;
             if slot.key == k && slot.w != [0; NTAGS] {
@@ -276,10 +285,14 @@ impl LangTagger {
                 w.f32(*v);
             }
         }
-        w.u64(self.keys.len() as u64);
+        // Keys (delta varints) then sparse rows (tag mask + zigzag varints),
+        // as one length-prefixed blob so loading can decode it from a plain
+        // slice (the load-time budget is 200 ms).
+        let mut blob = Vec::with_capacity(self.keys.len() * 8);
+        varint(&mut blob, self.keys.len() as u64);
         let mut prev = 0u32;
         for k in &self.keys {
-            varint(&mut w.buf, u64::from(k - prev));
+            varint(&mut blob, u64::from(k - prev));
             prev = *k;
         }
         for row in self.weights.chunks_exact(NTAGS) {
@@ -289,11 +302,12 @@ impl LangTagger {
                     mask |= 1 << t;
                 }
             }
-            varint(&mut w.buf, u64::from(mask));
+            varint(&mut blob, u64::from(mask));
             for q in row.iter().filter(|q| **q != 0) {
-                varint(&mut w.buf, zigzag(*q));
+                varint(&mut blob, zigzag(*q));
             }
         }
+        w.bytes(&blob);
         self.gaz.write(w);
         self.trig.write(w);
     }
@@ -313,35 +327,43 @@ impl LangTagger {
                 }
             }
         }
+        let blob = r.bytes()?;
+        let mut pos = 0usize;
+        let bad = |what: &str| ModelError::Malformed(format!("feature table: {what}"));
+        let n = usize::try_from(vget(blob, &mut pos).ok_or_else(|| bad("truncated"))?)
+            .map_err(|_| bad("count"))?;
         // Each key takes at least one byte and each row one more.
-        let n = r.len(2)?;
+        if n.saturating_mul(2) > blob.len() {
+            return Err(bad("count larger than the data"));
+        }
         let mut keys = Vec::with_capacity(n);
         let mut prev = 0u64;
-        for _ in 0..n {
-            let d = read_varint(r)?;
+        for i in 0..n {
+            let d = vget(blob, &mut pos).ok_or_else(|| bad("truncated keys"))?;
+            if i > 0 && d == 0 {
+                return Err(bad("duplicate key"));
+            }
             prev = prev
                 .checked_add(d)
                 .filter(|k| *k <= u64::from(u32::MAX))
-                .ok_or_else(|| ModelError::Malformed("feature key out of range".into()))?;
-            if !keys.is_empty() && d == 0 {
-                return Err(ModelError::Malformed("duplicate feature key".into()));
-            }
+                .ok_or_else(|| bad("key out of range"))?;
             keys.push(prev as u32);
         }
-        let mut weights = Vec::with_capacity(n * NTAGS);
-        for _ in 0..n {
-            let mask = read_varint(r)?;
+        let mut weights = vec![0i16; n * NTAGS];
+        for row in weights.chunks_exact_mut(NTAGS) {
+            let mask = vget(blob, &mut pos).ok_or_else(|| bad("truncated weights"))?;
             if mask >= 1 << NTAGS {
-                return Err(ModelError::Malformed("bad weight mask".into()));
+                return Err(bad("weight mask"));
             }
-            for t in 0..NTAGS {
+            for (t, x) in row.iter_mut().enumerate() {
                 if mask & (1 << t) != 0 {
-                    let z = read_varint(r)?;
-                    weights.push(unzigzag(z)?);
-                } else {
-                    weights.push(0);
+                    let z = vget(blob, &mut pos).ok_or_else(|| bad("truncated weights"))?;
+                    *x = unzigzag(z)?;
                 }
             }
+        }
+        if pos != blob.len() {
+            return Err(bad("trailing bytes"));
         }
         let gaz = Gazetteer::read(r)?;
         let trig = Triggers::read(r)?;
@@ -385,16 +407,19 @@ fn varint(buf: &mut Vec<u8>, mut v: u64) {
     buf.push(v as u8);
 }
 
-fn read_varint(r: &mut ByteReader<'_>) -> Result<u64, ModelError> {
+/// LEB128 varint from a slice; `None` when truncated or too long.
+#[inline]
+fn vget(b: &[u8], pos: &mut usize) -> Option<u64> {
     let mut v = 0u64;
     for shift in (0..64).step_by(7) {
-        let b = r.u8()?;
-        v |= u64::from(b & 0x7F) << shift;
-        if b & 0x80 == 0 {
-            return Ok(v);
+        let x = *b.get(*pos)?;
+        *pos += 1;
+        v |= u64::from(x & 0x7F) << shift;
+        if x & 0x80 == 0 {
+            return Some(v);
         }
     }
-    Err(ModelError::Malformed("varint too long".into()))
+    None
 }
 
 fn zigzag(q: i16) -> u64 {
