@@ -430,3 +430,37 @@ fn model_loads_fast() {
     // release figure is in models/NER.md.
     assert!(t.elapsed().as_secs_f64() < 5.0);
 }
+
+#[test]
+fn many_mentions_stay_linear() {
+    // 6,000 distinct capitalised "names" plus repeats: merging must not
+    // compare every pair of entities.
+    let mut text = String::new();
+    for i in 0..3000 {
+        text.push_str(&format!("Ahmed Benali{i} met Karim Idrissi{i} in Rabat. "));
+    }
+    let d = doc(&text, Lang::En);
+    let t = std::time::Instant::now();
+    let e = extract(&d, model());
+    check_invariants(&d, &e);
+    assert!(t.elapsed().as_secs_f64() < 20.0);
+    assert!(e.entities.len() > 100);
+}
+
+mod prop {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+        #[test]
+        fn extract_never_panics(
+            text in "[ a-zA-Z.,\u{0600}-\u{06FF}\u{200F}\n«»'’-]{0,300}",
+            lang in prop_oneof![Just(Lang::Ar), Just(Lang::Fr), Just(Lang::En), Just(Lang::Und)],
+        ) {
+            let d = doc(&text, lang);
+            let e = extract(&d, model());
+            check_invariants(&d, &e);
+        }
+    }
+}
