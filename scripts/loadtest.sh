@@ -17,7 +17,8 @@
 #                                same request, settings and concurrencies
 #                                (it must have run `python3 server.py train`)
 #   PEER_TRAIN_DIR=../shared/data/topic_classification   the peer's training data
-#   LOG_LEVEL=warn               server log level (info = one line per call)
+#   LOG_LEVEL=...                server log filter; default keeps the start-up
+#                                line (startup_ms) but not the per-call lines
 #   OUT=target/loadtest          where logs and the summary table go
 #
 # What it reports per point: req/s, p50/p90/p99/max latency (from h2load's
@@ -36,7 +37,7 @@ conc=${CONC:-"1 2 4 8 16 32"}
 workers_list=${WORKERS-"1 2"}
 pin=${PIN:-1}
 peer=${PEER_DIR:-}
-loglevel=${LOG_LEVEL:-warn}
+loglevel=${LOG_LEVEL:-"warn,nutgraf::server=info,nutgraf::server::service=warn"}
 out=${OUT:-target/loadtest}
 [ -r "$article" ] || { echo "loadtest: cannot read article $article"; exit 1; }
 [ -x "$bin" ] || { echo "loadtest: no binary at $bin (cargo build --release)"; exit 1; }
@@ -101,7 +102,7 @@ run_point() {
   fi
   local t0 t1 wall0 wall1
   t0=$(cpu_ticks "$@"); wall0=$(date +%s.%N)
-  $h2pin h2load -D "$secs" --warm-up-time="$warm" -c "$c" -m 1 -t 1 \
+  $h2pin h2load -D "$secs" --warm-up-time="$warm" -c "$c" -m 1 -t 1 ${h2extra:-} \
     --data="$work/body.bin" -H 'content-type: application/grpc' -H 'te: trailers' \
     --log-file="$log" "http://$addr/nutgraf.v1.ArticleService/Analyze" >"$work/h2.out" 2>&1 || true
   t1=$(cpu_ticks "$@"); wall1=$(date +%s.%N)
@@ -128,6 +129,28 @@ run_point() {
   printf "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n" "$name" "$w" "$c" "$rps" \
     "$(pct "$log" 50)" "$(pct "$log" 90)" "$(pct "$log" 99)" "$(pct "$log" 100)" \
     "$okd" "$otd" "$h2ok" "$cores" "$cpums" "$per" | tee -a "$summary"
+}
+
+# half_peak NAME WORKERS PIDS...: the best req/s of the sweep above, then
+# an open-loop run at half of it (h2load --rps per client, HALF_CLIENTS
+# clients) for the p99-at-half-load figure; its row has conc "half@RATE".
+half_peak() {
+  local name=$1 w=$2; shift 2
+  local peak clients=${HALF_CLIENTS:-4} per
+  peak=$(awk -F'\t' -v n="$name" -v w="$w" '$1==n && $2==w && $3!~/half/ && $4+0>m {m=$4+0} END {print m+0}' "$summary")
+  per=$(awk -v p="$peak" -v c="$clients" 'BEGIN {r=p/2/c; if (r<1) r=1; printf "%.0f", r}')
+  h2extra="--rps=$per"
+  run_point "$name" "$w" "$clients" "$@"
+  h2extra=""
+  # relabel the last row: conc = half@<offered rate>
+  python3 - "$summary" "$per" "$clients" <<'PY'
+import sys
+p, per, c = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+rows = open(p).read().rstrip("\n").split("\n")
+f = rows[-1].split("\t"); f[2] = f"half@{per*c}"; rows[-1] = "\t".join(f)
+open(p, "w").write("\n".join(rows) + "\n")
+PY
+  echo "  ^ offered $((per * clients)) req/s = half of the sweep's peak $peak req/s ($clients clients x --rps=$per)"
 }
 
 grpc_ok() {
@@ -179,11 +202,16 @@ for w in $workers_list; do
     --worker-threads "$w" --max-concurrent-analyses 256 >"$out/server.w$w.log" 2>&1 &
   pid=$!
   up=$(wait_serving "$t0")
-  echo "nutgraf --worker-threads $w ${srvpin:+(server: $srvpin, h2load: $h2pin)}: SERVING after $up ms (external poll incl. grpcurl start-up)"
+  own=$(grep -o 'startup_ms[=:" ]*[0-9]*' "$out/server.w$w.log" | grep -o '[0-9]*$' | head -1)
+  echo "nutgraf --worker-threads $w ${srvpin:+(server: $srvpin, h2load: $h2pin)}: SERVING after $up ms (external poll incl. grpcurl start-up); server's own startup_ms=${own:-?}"
   real_check "nutgraf w=$w before"
+  h2extra=""
   for c in $conc; do run_point nutgraf "$w" "$c" "$pid"; done
+  half_peak nutgraf "$w" "$pid"
   real_check "nutgraf w=$w after"
   echo "nutgraf w=$w: peak RSS (VmHWM) $(awk '/VmHWM/ {printf "%.1f MiB", $2/1024}' /proc/$pid/status), threads $(awk '/Threads/ {print $2}' /proc/$pid/status)"
+  echo "nutgraf w=$w: Analyze calls by final gRPC status over the whole run (CANCELLED = calls in flight when h2load stopped at the end of a run):"
+  curl -s "$metrics_url" | grep '^nutgraf_grpc_requests_total{.*method="Analyze"' | sed 's/^/  /'
   printf "startup\tnutgraf\tw%s\t%s ms\n" "$w" "$up" >>"$out/extra.tsv"
   printf "vmhwm\tnutgraf\tw%s\t%s kB\n" "$w" "$(awk '/VmHWM/ {print $2}' /proc/$pid/status)" >>"$out/extra.tsv"
   kill "$pid"; wait "$pid" 2>/dev/null || true; pid=
@@ -203,7 +231,9 @@ if [ -n "$peer" ]; then
   echo "python peer (2 processes, unpinned): SERVING after $up ms"
   real_check "peer before"
   kids=$(pgrep -P "$pid" | tr '\n' ' ')
+  h2extra=""
   for c in $conc; do run_point peer 2 "$c" $kids; done
+  half_peak peer 2 $kids
   real_check "peer after"
   for k in $kids; do
     echo "peer worker $k: VmHWM $(awk '/VmHWM/ {printf "%.1f MiB", $2/1024}' /proc/$k/status)"
