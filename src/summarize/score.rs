@@ -70,6 +70,8 @@ pub struct Scratch {
     pairs: Vec<(u32, u32)>,
     /// Per body sentence: length-normalised (entity, centrality) sums.
     raw: Vec<(f32, f32)>,
+    /// ln(1 + k), k = 0..=body sentences.
+    ln_table: Vec<f32>,
     /// Selection state, see [`super::select`].
     pub(crate) picked: Vec<bool>,
     pub(crate) dead: Vec<bool>,
@@ -334,6 +336,11 @@ impl Scratch {
         let mut max_e = 0.0f32;
         let mut max_c = 0.0f32;
         self.raw.clear();
+        // ln(1 + k) for every possible k (< body sentences): a logarithm per
+        // token would cost more than the rest of the scoring.
+        self.ln_table.clear();
+        self.ln_table
+            .extend((0..=self.sents.len()).map(|k| (k as f32).ln_1p()));
         for s in &self.sents {
             let norm = (s.words as f32).max(cfg.length_floor).max(1.0);
             let norm = norm.powf(cfg.length_exponent);
@@ -341,7 +348,11 @@ impl Scratch {
             let mut c = 0.0f32;
             for &id in self.stems_of(s) {
                 let df = self.df.get(id as usize).copied().unwrap_or(1);
-                c += (df.saturating_sub(1) as f32).ln_1p();
+                c += self
+                    .ln_table
+                    .get(df.saturating_sub(1) as usize)
+                    .copied()
+                    .unwrap_or(0.0);
             }
             let c = c / norm;
             max_e = max_e.max(e);
