@@ -201,14 +201,16 @@ fn role_used(role: Role) -> bool {
     !matches!(role, Role::Byline | Role::Boilerplate)
 }
 
-/// Push the raw unit occurrences of `doc` (not yet merged) onto `out`.
-/// `force_title` treats every sentence as title (used for a caller's separate
-/// title field, analysed as its own document).
-pub fn push_occurrences<'d>(
+/// Call `sink` with every raw unit occurrence of `doc` (not yet merged), in
+/// document order. `force_title` treats every sentence as title (used for a
+/// caller's separate title field, analysed as its own document). A sink
+/// rather than a buffer: inference merges occurrences straight into its
+/// hash table without materialising them.
+pub fn for_each_occurrence<'d>(
     doc: &'d Document<'_>,
     cfg: &FeatureConfig,
     force_title: bool,
-    out: &mut Vec<Unit<'d>>,
+    mut sink: impl FnMut(Unit<'d>),
 ) {
     for s in &doc.sentences {
         if !role_used(s.role) {
@@ -232,7 +234,7 @@ pub fn push_occurrences<'d>(
                     let stem = if stem.is_empty() { norm } else { stem };
                     let h_norm = hash_bytes(SEED_NORM, norm.as_bytes());
                     let h_stem = hash_bytes(SEED_STEM, stem.as_bytes());
-                    out.push(Unit {
+                    sink(Unit {
                         key: word_key(h_norm, h_stem),
                         count: c,
                         kind: UnitKind::Word {
@@ -243,7 +245,7 @@ pub fn push_occurrences<'d>(
                         },
                     });
                     if let Some(p) = prev {
-                        out.push(Unit {
+                        sink(Unit {
                             key: mix64(
                                 p.wrapping_mul(0x2545_f491_4f6c_dd1d) ^ h_norm ^ SEED_BIGRAM,
                             ),
@@ -260,7 +262,7 @@ pub fn push_occurrences<'d>(
                         .filter(u8::is_ascii_digit)
                         .count()
                         .min(8);
-                    out.push(Unit {
+                    sink(Unit {
                         key: mix64(SEED_NUM ^ digits as u64),
                         count: c,
                         kind: UnitKind::Number,
@@ -271,6 +273,16 @@ pub fn push_occurrences<'d>(
             }
         }
     }
+}
+
+/// Push the raw unit occurrences of `doc` (not yet merged) onto `out`.
+pub fn push_occurrences<'d>(
+    doc: &'d Document<'_>,
+    cfg: &FeatureConfig,
+    force_title: bool,
+    out: &mut Vec<Unit<'d>>,
+) {
+    for_each_occurrence(doc, cfg, force_title, |u| out.push(u));
 }
 
 /// Merge occurrences with the same key (sorting by key: deterministic,

@@ -209,7 +209,6 @@ impl TopicModel {
             )
         });
         let mut scratch = model::Scratch::default();
-        scratch.occ.reserve(doc.tokens.len() * 2);
         let Some((hi, logits, raw)) = self.q.logits(doc, title_doc.as_ref(), &mut scratch) else {
             return Vec::new();
         };

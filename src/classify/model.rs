@@ -219,38 +219,62 @@ fn axpy(acc: &mut [f32; MAX_COLS], row: &QRow, c: f32) {
 /// allocating on every request).
 #[derive(Default)]
 pub struct Scratch<'d> {
-    pub occ: Vec<Unit<'d>>,
     pub merged: Vec<Unit<'d>>,
     slots: Vec<u32>,
     ngram: NgramScratch,
     feats: Vec<(u32, f32)>,
 }
 
-/// Merge occurrences by key with a small open-addressing table, keeping
-/// first-occurrence order (deterministic; no sort on the hot path).
-pub fn merge_hashed<'d>(occ: &[Unit<'d>], merged: &mut Vec<Unit<'d>>, slots: &mut Vec<u32>) {
-    merged.clear();
-    let cap = (occ.len() * 2).next_power_of_two().max(16);
-    slots.clear();
-    slots.resize(cap, 0);
-    let m = cap - 1;
-    for u in occ {
+impl<'d> Scratch<'d> {
+    /// Prepare the merge table for at most `max_units` distinct units
+    /// (load ≤ 0.5, so probing always finds a free slot quickly).
+    pub fn reset(&mut self, max_units: usize) {
+        self.merged.clear();
+        self.merged.reserve(max_units.min(1 << 16));
+        let cap = (max_units * 2).next_power_of_two().max(16);
+        self.slots.clear();
+        self.slots.resize(cap, 0);
+    }
+
+    /// Add one occurrence: merge with an earlier one of the same key, else
+    /// append (first-occurrence order: deterministic, no sort).
+    #[inline]
+    pub fn insert(&mut self, u: Unit<'d>) {
+        let cap = self.slots.len();
+        if cap == 0 || self.merged.len() * 2 >= cap {
+            // Not sized for this many units: grow and rehash (never on the
+            // normal path, where `reset` was given an upper bound).
+            let old = std::mem::take(&mut self.merged);
+            self.reset((old.len() + 1) * 2);
+            for o in old {
+                self.insert(o);
+            }
+        }
+        let m = self.slots.len() - 1;
         let mut s = (u.key as usize) & m;
-        while let Some(slot) = slots.get_mut(s) {
+        while let Some(slot) = self.slots.get_mut(s) {
             if *slot == 0 {
-                *slot = merged.len() as u32 + 1;
-                merged.push(*u);
-                break;
+                *slot = self.merged.len() as u32 + 1;
+                self.merged.push(u);
+                return;
             }
             let i = (*slot - 1) as usize;
-            if let Some(e) = merged.get_mut(i) {
+            if let Some(e) = self.merged.get_mut(i) {
                 if e.key == u.key {
                     e.count += u.count;
-                    break;
+                    return;
                 }
             }
             s = (s + 1) & m;
         }
+    }
+}
+
+/// Merge occurrences by key (see [`Scratch::insert`]).
+pub fn merge_hashed<'d>(occ: &[Unit<'d>], scratch: &mut Scratch<'d>) {
+    scratch.reset(occ.len());
+    for u in occ {
+        scratch.insert(*u);
     }
 }
 
@@ -344,12 +368,14 @@ impl QuantModel {
         let hi = self.heads.iter().position(|h| h.lang == doc.lang)?;
         let head = self.heads.get(hi)?;
         let table = self.tables.get(head.table)?;
-        scratch.occ.clear();
-        features::push_occurrences(doc, &self.cfg, false, &mut scratch.occ);
+        // A token yields at most two units (word, bigram).
+        let n_tok = doc.tokens.len() + title_doc.map_or(0, |d| d.tokens.len());
+        scratch.reset(2 * n_tok);
+        let cfg = &self.cfg;
+        features::for_each_occurrence(doc, cfg, false, |u| scratch.insert(u));
         if let Some(td) = title_doc {
-            features::push_occurrences(td, &self.cfg, true, &mut scratch.occ);
+            features::for_each_occurrence(td, cfg, true, |u| scratch.insert(u));
         }
-        merge_hashed(&scratch.occ, &mut scratch.merged, &mut scratch.slots);
         let raw = self.score_units(
             table,
             &scratch.merged,
