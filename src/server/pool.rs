@@ -135,14 +135,22 @@ impl CpuPool {
         in_flight.fetch_add(1, Ordering::Relaxed);
         let flag = cancel.clone();
         self.pool.spawn(move || {
-            let _admission = admission;
             let waited = queued.elapsed();
             // A job whose caller left while it was queued costs nothing.
-            if !flag.is_cancelled() {
-                let out = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| job(&flag)));
+            let out = if flag.is_cancelled() {
+                None
+            } else {
+                Some(std::panic::catch_unwind(std::panic::AssertUnwindSafe(
+                    || job(&flag),
+                )))
+            };
+            // Release the slot and the gauge *before* replying, so a caller
+            // that got its answer can be admitted again at once.
+            drop(admission);
+            in_flight.fetch_sub(1, Ordering::Relaxed);
+            if let Some(out) = out {
                 let _ = tx.send(out.map(|r| (r, waited)).map_err(|_| ()));
             }
-            in_flight.fetch_sub(1, Ordering::Relaxed);
         });
         let guard = CancelOnDrop(cancel);
         async move {
