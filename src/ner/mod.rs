@@ -248,14 +248,16 @@ fn propagate(
     covered: &[bool],
     raws: &mut Vec<entities::RawMention>,
 ) {
-    use std::collections::HashMap;
     const MAX_RUN: usize = 4;
     if raws.is_empty() {
         return;
     }
     let lang = tagger.lang;
     let key = |t: &crate::text::Token| hash::hash_str(features::match_key(lang, doc.norm(t)));
-    let mut known: HashMap<u64, EntityType> = HashMap::new();
+    // Keys are already mixed 64-bit hashes: the pass-through hasher skips
+    // SipHash, which was 3.6% of the instructions of a whole ~1,100-word
+    // Arabic analysis (callgrind, issue 9 / BENCHMARKS.md).
+    let mut known: gazetteer::U64Map<EntityType> = gazetteer::U64Map::default();
     for m in raws.iter() {
         if m.keys.len() <= MAX_RUN {
             let h = m
