@@ -22,7 +22,7 @@ struct Cli {
 #[derive(Subcommand, Debug)]
 enum Command {
     /// Run the gRPC server.
-    Serve(ServeConfig),
+    Serve(Box<ServeConfig>),
     /// Analyse one article (in-process, or on a server with --server) and print JSON.
     Analyze(AnalyzeArgs),
     /// Train a model from ../shared/data.
@@ -195,7 +195,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 &cfg.log_level,
                 cfg.otlp_endpoint.as_deref(),
             )?;
-            let result = nutgraf::server::serve(cfg).await;
+            let result = nutgraf::server::serve(*cfg).await;
             telemetry.shutdown();
             result
         }),
