@@ -288,14 +288,7 @@ async fn dropping_a_stream_cancels_the_work() {
     ));
     drop(s);
     // The pool must be free again well before a full analysis would end.
-    let mut freed = false;
-    while t.elapsed() < Duration::from_secs(20) {
-        if srv.pool.in_flight() == 0 {
-            freed = true;
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(5)).await;
-    }
+    let freed = wait_idle(&srv, t, Duration::from_secs(20)).await;
     assert!(freed, "work still running after the client left");
     // And the same big article runs to completion when read.
     let resp = c.analyze(req("big2", &big)).await.unwrap().into_inner();
@@ -321,14 +314,7 @@ async fn deadlines_are_honoured() {
         t.elapsed() < Duration::from_secs(2),
         "deadline not honoured"
     );
-    let mut freed = false;
-    while t.elapsed() < Duration::from_secs(20) {
-        if srv.pool.in_flight() == 0 {
-            freed = true;
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(5)).await;
-    }
+    let freed = wait_idle(&srv, t, Duration::from_secs(20)).await;
     assert!(freed, "work kept running after the deadline");
 
     // The server's own timeout applies when the client sends none: unary

@@ -112,21 +112,10 @@ fn ngrams(ids: &[u32], n: usize, out: &mut Vec<u64>) {
     out.sort_unstable();
 }
 
-/// Clipped overlap of two sorted multisets.
+/// Clipped overlap of two sorted multisets (the same merge as sentence
+/// scoring uses).
 fn overlap(a: &[u64], b: &[u64]) -> usize {
-    let (mut i, mut j, mut n) = (0, 0, 0);
-    while let (Some(x), Some(y)) = (a.get(i), b.get(j)) {
-        match x.cmp(y) {
-            std::cmp::Ordering::Less => i += 1,
-            std::cmp::Ordering::Greater => j += 1,
-            std::cmp::Ordering::Equal => {
-                n += 1;
-                i += 1;
-                j += 1;
-            }
-        }
-    }
-    n
+    super::score::intersect_count(a, b)
 }
 
 /// ROUGE-N (n = 1 or 2) of a candidate against one reference.

@@ -403,7 +403,7 @@ fn dedup_sorted(v: &mut [u32]) -> usize {
 
 /// Size of the intersection of two sorted distinct slices.
 #[inline]
-pub fn intersect_count(a: &[u32], b: &[u32]) -> usize {
+pub fn intersect_count<T: Ord>(a: &[T], b: &[T]) -> usize {
     let (mut i, mut j, mut n) = (0, 0, 0);
     while let (Some(x), Some(y)) = (a.get(i), b.get(j)) {
         match x.cmp(y) {

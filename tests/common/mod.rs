@@ -121,3 +121,19 @@ pub async fn http_get(addr: std::net::SocketAddr, path: &str) -> String {
     s.read_to_string(&mut out).await.unwrap();
     out
 }
+
+/// Wait until the server's CPU pool has no analysis in flight, up to
+/// `limit` after `since`; true when it got idle.
+pub async fn wait_idle(
+    running: &Running,
+    since: std::time::Instant,
+    limit: std::time::Duration,
+) -> bool {
+    while since.elapsed() < limit {
+        if running.pool.in_flight() == 0 {
+            return true;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
+    running.pool.in_flight() == 0
+}
