@@ -137,3 +137,15 @@ pub async fn wait_idle(
     }
     running.pool.in_flight() == 0
 }
+
+/// Resident memory of this test process, KiB (0 where /proc is missing).
+pub fn rss_kib() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmRSS:"))
+                .and_then(|l| l.split_whitespace().nth(1).and_then(|v| v.parse().ok()))
+        })
+        .unwrap_or(0)
+}
