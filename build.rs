@@ -1,9 +1,14 @@
 //! Compiles `proto/nutgraf/v1/*.proto` with protox (pure Rust, so no system
 //! `protoc` is needed) and writes the encoded descriptor set that server
-//! reflection serves.
-use std::path::PathBuf;
+//! reflection serves. Only with the `server` feature: the core (what the
+//! fuzz crate builds) needs no generated code.
 
+#[cfg(not(feature = "server"))]
+fn main() {}
+
+#[cfg(feature = "server")]
 fn main() -> Result<(), Box<dyn std::error::Error>> {
+    use std::path::PathBuf;
     let protos = ["proto/nutgraf/v1/nutgraf.proto"];
     for p in &protos {
         println!("cargo:rerun-if-changed={p}");

