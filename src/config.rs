@@ -43,6 +43,14 @@ pub struct ServeConfig {
     /// CPU worker threads for analyses (0 = one per core).
     #[arg(long, env = "NUTGRAF_WORKER_THREADS", default_value_t = 0)]
     pub worker_threads: usize,
+    /// Concurrent HTTP/2 streams (calls) per client connection, advertised
+    /// in SETTINGS_MAX_CONCURRENT_STREAMS; streams past it are refused
+    /// (REFUSED_STREAM, which clients retry). Each open stream can hold one
+    /// decoded request (up to --max-message-bytes), so this bounds what one
+    /// connection can park in memory; tonic's default is unlimited.
+    #[arg(long, env = "NUTGRAF_MAX_CONCURRENT_STREAMS", default_value_t = 200,
+          value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_concurrent_streams: u32,
     /// Articles in flight per AnalyzeBatch stream.
     #[arg(long, env = "NUTGRAF_BATCH_WINDOW", default_value_t = 8)]
     pub batch_window: usize,

@@ -6,6 +6,7 @@ pub mod auth;
 pub mod convert;
 pub mod deadline;
 pub mod metrics;
+pub mod oversize;
 pub mod pool;
 pub mod service;
 pub mod stream;
@@ -94,7 +95,6 @@ pub async fn start(cfg: &ServeConfig, analyzer: Arc<Analyzer>) -> anyhow::Result
             )
         })?;
     let metrics_addr = metrics_listener.local_addr()?;
-
     let tokens = match &cfg.auth_tokens_file {
         Some(p) => {
             let s = std::fs::read_to_string(p)
@@ -169,6 +169,10 @@ pub async fn start(cfg: &ServeConfig, analyzer: Arc<Analyzer>) -> anyhow::Result
         .http2_keepalive_timeout(Some(cfg.keepalive_timeout))
         .max_connection_age(cfg.max_connection_age)
         .max_connection_age_grace(cfg.max_connection_age_grace)
+        // tonic advertises no limit by default: one connection could park
+        // thousands of decoded requests (issue 8).
+        .max_concurrent_streams(Some(cfg.max_concurrent_streams))
+        .layer(oversize::OversizeLayer)
         .layer(auth::AuthLayer::new(tokens, cfg.auth_exempt_reflection))
         .add_service(health_svc)
         .add_service(reflection_v1)

@@ -356,7 +356,9 @@ impl pb::article_service_server::ArticleService for ArticleSvc {
             latency_ms = field::Empty
         );
         crate::telemetry::link_parent(&span, request.metadata());
-        let inbound = request.into_inner();
+        // Stop reading at the first undecodable message (see
+        // `end_after_error`: tonic would otherwise yield errors forever).
+        let inbound = super::stream::end_after_error(request.into_inner());
         let this = self.clone();
         self.metrics.streams_open.inc();
         let per_item = self.settings.request_timeout;
@@ -367,11 +369,11 @@ impl pb::article_service_server::ArticleService for ArticleSvc {
                     let msg = match item {
                         Ok(m) => m,
                         // A message that could not be decoded (bad UTF-8, too
-                        // large) has no id we can read; report it in order and
-                        // go on.
+                        // large) has no id we can read; report it in order.
+                        // It is the last item: the stream ends after it.
                         Err(s) => {
                             this.metrics.rejected("undecodable");
-                            return convert::item_error("", &s);
+                            return convert::item_error("", &super::oversize::remap(s));
                         }
                     };
                     let id = msg.id.clone();

@@ -29,6 +29,29 @@ where
     input.map(f).buffered(window.max(1))
 }
 
+/// Pass items through up to and including the first error, then end.
+///
+/// tonic's `Streaming` does not stop after a framing or decode error (a
+/// message over the size limit, a bad compression flag, a truncated
+/// message): it reports the error, then parses the bytes that follow as new
+/// messages — one error per byte — and once the body has ended reports
+/// "Unexpected EOF" on every poll, forever. Found in issue 8: one over-size
+/// message in an AnalyzeBatch made the server emit error items endlessly
+/// (the test client had 5 GB of them before it was killed). Nothing after
+/// an undecodable message can be framed again, so the batch reports that
+/// one error and ends.
+pub fn end_after_error<S, T, E>(input: S) -> impl Stream<Item = Result<T, E>>
+where
+    S: Stream<Item = Result<T, E>>,
+{
+    let mut failed = false;
+    input.take_while(move |r| {
+        let go = !failed;
+        failed |= r.is_err();
+        futures::future::ready(go)
+    })
+}
+
 /// Wrap a stream of responses: end it with DEADLINE_EXCEEDED at the
 /// client's deadline, and call `on_end(items, code)` exactly once when it
 /// ends, fails or is dropped (dropped = the client went away: CANCELLED).
@@ -129,6 +152,20 @@ mod tests {
         .await;
         assert_eq!(out, (0..20).collect::<Vec<_>>());
         assert!(live.lock().unwrap().1 <= 3);
+    }
+
+    #[tokio::test]
+    async fn ends_after_the_first_error() {
+        // An endless stream of errors after one good item, like tonic's
+        // after a decode error.
+        let input =
+            futures::stream::iter(vec![Ok(1u8)]).chain(futures::stream::repeat(Err("undecodable")));
+        let out: Vec<_> = end_after_error(input).collect().await;
+        assert_eq!(out, vec![Ok(1), Err("undecodable")]);
+        let clean: Vec<Result<u8, ()>> = end_after_error(futures::stream::iter(vec![Ok(1), Ok(2)]))
+            .collect()
+            .await;
+        assert_eq!(clean, vec![Ok(1), Ok(2)]);
     }
 
     #[tokio::test]
