@@ -6,12 +6,13 @@
 //! document with many mentions cannot make it quadratic.
 
 use super::features::match_key;
-use super::gazetteer::{Gazetteer, Triggers};
+use super::gazetteer::{Gazetteer, Triggers, U64Set};
 use super::hash::{hash_str, seq_extend, SEQ_START};
 use super::{DocEntity, Entities, EntityType, Mention};
 use crate::text::{Document, Lang, Role, Span, Token};
 use std::collections::HashMap;
 use std::ops::Range;
+use std::sync::OnceLock;
 
 /// Salience weights (sum to 1, so salience stays in [0,1]). Why these
 /// factors: news names its main actors early, often, in the title and
@@ -64,10 +65,7 @@ pub fn mention_span(doc: &Document<'_>, toks: &[Token], gaz: &Gazetteer) -> Opti
         cstart: first.span.cstart,
         cend: last.span.cend,
     };
-    let mut pc = usize::from(first.proclitic_chars);
-    if pc == 0 {
-        pc = conjunction_waw(doc, first, gaz);
-    }
+    let (pc, _) = name_start(doc, first, gaz);
     if pc > 0 {
         let text = doc.token_text(first);
         // Only when something of the name is left after the proclitics.
@@ -81,6 +79,77 @@ pub fn mention_span(doc: &Document<'_>, toks: &[Token], gaz: &Gazetteer) -> Opti
         return None;
     }
     Some(span)
+}
+
+/// Where the name starts in the mention's first token: code points to skip
+/// (proclitics), and whether the skipped part ends with the lam of an
+/// assimilated article (للمغرب = ل + المغرب with the alef elided).
+///
+/// Why the second lam is skipped too: the text pipeline counts only the
+/// preposition ل as a proclitic, which left the span "لمغرب", a form that is
+/// neither the word nor the name. The name المغرب does not occur
+/// contiguously in للمغرب, so the span starts after both lams (the stem
+/// مغرب, like بالمغرب starts at المغرب) and the canonical text puts the
+/// article back ([`canonical_text`]). A word that merely starts with ل
+/// after the preposition (للبنان = ل + لبنان) keeps its ل when the rest is a
+/// known one-token name.
+fn name_start(doc: &Document<'_>, first: &Token, gaz: &Gazetteer) -> (usize, bool) {
+    let mut pc = usize::from(first.proclitic_chars);
+    if pc == 0 {
+        pc = conjunction_waw(doc, first, gaz);
+    }
+    if pc == 0 {
+        return (0, false);
+    }
+    let raw = doc.token_text(first);
+    let letters = raw.chars().take(pc).filter(|c| !is_mark(*c)).count();
+    let norm = doc.norm(first);
+    let mut rest = norm.chars();
+    let mut last = None;
+    for _ in 0..letters {
+        last = rest.next();
+    }
+    let rest = rest.as_str();
+    let assimilated = last == Some('ل')
+        && rest.starts_with('ل')
+        && !rest.starts_with("لل")
+        && rest.chars().count() >= 3
+        && !gaz.is_exact(hash_str(rest));
+    if !assimilated {
+        return (pc, false);
+    }
+    // One more letter (with the marks that follow it) in original code points.
+    let mut cps = 0usize;
+    let mut seen = 0usize;
+    for c in raw.chars() {
+        if !is_mark(c) {
+            if seen == letters + 1 {
+                break;
+            }
+            seen += 1;
+        }
+        cps += 1;
+    }
+    (cps, true)
+}
+
+/// Arabic diacritics, tatweel and invisible format characters: not letters
+/// (the text pipeline's norm drops them, so letter counts of norm and raw
+/// agree only when they are skipped).
+fn is_mark(c: char) -> bool {
+    matches!(
+        c,
+        '\u{0610}'..='\u{061A}'
+            | '\u{064B}'..='\u{065F}'
+            | '\u{0670}'
+            | '\u{06D6}'..='\u{06ED}'
+            | '\u{0640}'
+            | '\u{061C}'
+            | '\u{200B}'..='\u{200F}'
+            | '\u{202A}'..='\u{202E}'
+            | '\u{2066}'..='\u{2069}'
+            | '\u{FEFF}'
+    )
 }
 
 /// 1 when the token starts with a conjunction و that the text pipeline
@@ -146,7 +215,7 @@ pub fn raw_mention(
         .filter(|t| t.kind != crate::text::TokenKind::Punct)
         .map(|t| hash_str(match_key(lang, doc.norm(t))))
         .collect();
-    if keys.is_empty() {
+    if keys.is_empty() || keys.iter().all(|k| is_title_word(lang, trig, *k)) {
         return None;
     }
     Some(RawMention {
@@ -156,6 +225,40 @@ pub fn raw_mention(
         etype,
         keys,
     })
+}
+
+/// Trigger classes that are titles or offices (PER = bit 0, ROLE = bit 3).
+const TITLE_OR_ROLE: u32 = 1 | 1 << 3;
+
+/// Hand-written words that name no one on their own (see the file).
+const NOT_NAMES: &str = include_str!("../../data/gazetteers/hand/not_names.tsv");
+
+/// Matching-key hashes of [`NOT_NAMES`] for one language, built once.
+fn not_names(lang: Lang) -> &'static U64Set {
+    static SETS: [OnceLock<U64Set>; 3] = [OnceLock::new(), OnceLock::new(), OnceLock::new()];
+    let i = match lang {
+        Lang::Ar => 0,
+        Lang::Fr => 1,
+        _ => 2,
+    };
+    SETS[i].get_or_init(|| {
+        NOT_NAMES
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty() && !l.starts_with('#'))
+            .map(|w| {
+                let (norm, _) = super::conll::token_forms(lang, w);
+                hash_str(match_key(lang, &norm))
+            })
+            .collect()
+    })
+}
+
+/// A title, an office or a generic head noun ("Premier ministre", السيد,
+/// المحيط): a mention made only of such words is not a name, whatever the
+/// tagger said (the tagger sees them next to names all the time).
+fn is_title_word(lang: Lang, trig: &Triggers, key: u64) -> bool {
+    trig.lookup(key) & TITLE_OR_ROLE != 0 || not_names(lang).contains(&key)
 }
 
 fn seq_hash(keys: &[u64]) -> u64 {
@@ -354,27 +457,69 @@ pub fn merge(
     Entities { mentions, entities }
 }
 
-/// The most complete mention's text (most tokens, then earliest), titles
-/// and proclitics excluded.
+/// The canonical name of an entity: among its most complete mentions (most
+/// tokens; titles and proclitics excluded), a form with the Arabic article
+/// first (المغرب rather than a bare stem), then the most frequent form, then
+/// the earliest. Why: a short or clitic-cut form (لمغرب from للمغرب) must not
+/// name the entity when a proper form is among its mentions; an assimilated
+/// لل gets its article back (للمغرب alone → المغرب).
 fn canonical_text(
     doc: &Document<'_>,
     gaz: &Gazetteer,
     raws: &[RawMention],
     ms: &[usize],
 ) -> String {
-    let best = ms
+    let longest = ms
         .iter()
-        .copied()
-        .max_by(|a, b| raws[*a].keys.len().cmp(&raws[*b].keys.len()).then(b.cmp(a)))
+        .filter_map(|m| raws.get(*m))
+        .map(|m| m.keys.len())
+        .max()
         .unwrap_or(0);
-    let Some(m) = raws.get(best) else {
-        return String::new();
-    };
-    doc.tokens
-        .get(m.core.clone())
-        .and_then(|t| mention_span(doc, t, gaz))
-        .map(|s| s.slice(doc.text).to_string())
+    // (form, count, first index) in order of first appearance; entities
+    // have few distinct forms, so a linear scan is cheap.
+    let mut forms: Vec<(String, usize, usize)> = Vec::new();
+    for (i, &mi) in ms.iter().enumerate() {
+        let Some(m) = raws.get(mi) else { continue };
+        if m.keys.len() != longest {
+            continue;
+        }
+        let Some(f) = surface_form(doc, gaz, m) else {
+            continue;
+        };
+        if let Some(x) = forms.iter_mut().find(|x| x.0 == f) {
+            x.1 += 1;
+        } else {
+            forms.push((f, 1, i));
+        }
+    }
+    forms
+        .into_iter()
+        .max_by(|a, b| {
+            let art = |s: &str| s.starts_with("ال") || s.starts_with("أل");
+            art(&a.0)
+                .cmp(&art(&b.0))
+                .then(a.1.cmp(&b.1))
+                .then(b.2.cmp(&a.2))
+        })
+        .map(|x| x.0)
         .unwrap_or_default()
+}
+
+/// A mention's text without leading titles and proclitics; the article of
+/// an assimilated لل is restored (للمغرب → المغرب).
+fn surface_form(doc: &Document<'_>, gaz: &Gazetteer, m: &RawMention) -> Option<String> {
+    let toks = doc.tokens.get(m.core.clone())?;
+    let span = mention_span(doc, toks, gaz)?;
+    let text = span.slice(doc.text);
+    if text.is_empty() {
+        return None;
+    }
+    let first = toks.first()?;
+    if name_start(doc, first, gaz).1 {
+        Some(format!("ال{text}"))
+    } else {
+        Some(text.to_string())
+    }
 }
 
 /// Matching keys of the title: the Title-role sentences' tokens are

@@ -227,13 +227,66 @@ pub fn extract_with(
             for c in covered.iter_mut().take(range.end).skip(range.start) {
                 *c = true;
             }
-            if let Some(m) = entities::raw_mention(doc, tagger.lang, &tagger.trig, si, range, et) {
-                raws.push(m);
+            let mut start = range.start;
+            while start < range.end {
+                let (part, next) = split_coordination(doc, tagger, start..range.end);
+                if let Some(m) = entities::raw_mention(doc, tagger.lang, &tagger.trig, si, part, et)
+                {
+                    raws.push(m);
+                }
+                start = next;
             }
         }
     }
     propagate(doc, tagger, &covered, &mut raws);
     entities::merge(doc, tagger.lang, &tagger.gaz, raws, weights)
+}
+
+/// Organisation (or place) head-noun trigger classes: ORG = bit 1, LOC = bit 2.
+const HEAD_NOUN: u32 = 1 << 1 | 1 << 2;
+
+/// The first conjunct of a tagged span that coordinates two names, and
+/// where the rest starts: "المديرية العامة للأمن الوطني والمديرية العامة
+/// لمراقبة التراب الوطني" is two organisations, and the tagger (trained on
+/// data where such coordinations are rare) often tags it as one span. A
+/// split happens before a token that is a conjunction و + article whose
+/// clitic-free key is an organisation or place head noun (والمديرية،
+/// والوزارة), or before a standalone et/and/و followed (after an optional
+/// article) by such a head noun. Returns the whole range when there is no
+/// split point.
+fn split_coordination(
+    doc: &Document<'_>,
+    tagger: &LangTagger,
+    range: Range<usize>,
+) -> (Range<usize>, usize) {
+    let lang = tagger.lang;
+    let head = |t: &crate::text::Token| {
+        let k = hash::hash_str(features::match_key(lang, doc.norm(t)));
+        tagger.trig.lookup(k) & HEAD_NOUN != 0
+    };
+    for j in range.start + 1..range.end {
+        let Some(t) = doc.tokens.get(j) else { break };
+        let norm = doc.norm(t);
+        // Fused conjunction: والمديرية (the text pipeline counts و as a proclitic).
+        if lang == Lang::Ar && t.proclitic_chars > 0 && norm.starts_with("وال") && head(t) {
+            return (range.start..j, j);
+        }
+        // Standalone conjunction.
+        if matches!(norm, "و" | "et" | "and") {
+            let mut k = j + 1;
+            if doc
+                .tokens
+                .get(k)
+                .is_some_and(|x| matches!(doc.norm(x), "la" | "le" | "les" | "l'" | "the"))
+            {
+                k += 1;
+            }
+            if k < range.end && doc.tokens.get(k).is_some_and(head) {
+                return (range.start..j, j + 1);
+            }
+        }
+    }
+    (range.clone(), range.end)
 }
 
 /// Document-level consistency: a name the tagger found once is a name

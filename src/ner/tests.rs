@@ -358,6 +358,130 @@ fn merge_latin_short_names_titles_and_types() {
 }
 
 #[test]
+fn assimilated_article_gives_a_proper_name() {
+    // Only the assimilated form occurs: the span must not be the clitic-cut
+    // "لمغرب", and the entity is named with its article.
+    let text = "قال الوزير إن للمغرب دورا كبيرا في المنطقة.\nوأكد أن للمغرب شركاء كثيرين.";
+    let d = doc(text, Lang::Ar);
+    let trig = train::triggers(Lang::Ar);
+    let gaz = train::hand_gazetteer(Lang::Ar);
+    let raws = mentions_for(&d, Lang::Ar, &trig, &[("للمغرب", 1, EntityType::Location)]);
+    assert_eq!(raws.len(), 2);
+    let e = merge(&d, Lang::Ar, &gaz, raws, &SalienceWeights::default());
+    check_invariants(&d, &e);
+    assert_eq!(ents(&e), vec![(EntityType::Location, "المغرب".to_string())]);
+    for m in &e.mentions {
+        assert_eq!(m.span.slice(d.text), "مغرب");
+    }
+    // With both forms present, the article form names the entity even when
+    // the assimilated one is more frequent and comes first.
+    let text = "للمغرب دور. للمغرب شركاء. وزار الوفد المغرب.";
+    let d = doc(text, Lang::Ar);
+    let raws = mentions_for(
+        &d,
+        Lang::Ar,
+        &trig,
+        &[
+            ("للمغرب", 1, EntityType::Location),
+            ("المغرب", 1, EntityType::Location),
+        ],
+    );
+    let e = merge(&d, Lang::Ar, &gaz, raws, &SalienceWeights::default());
+    assert_eq!(ents(&e), vec![(EntityType::Location, "المغرب".to_string())]);
+    assert_eq!(e.entities[0].mentions.len(), 3);
+    // ل + a name that itself starts with ل keeps it (للبنان → لبنان).
+    let text = "قدمت فرنسا دعما للبنان.";
+    let d = doc(text, Lang::Ar);
+    let raws = mentions_for(&d, Lang::Ar, &trig, &[("للبنان", 1, EntityType::Location)]);
+    let e = merge(&d, Lang::Ar, &gaz, raws, &SalienceWeights::default());
+    assert_eq!(e.mentions[0].span.slice(d.text), "لبنان");
+    assert_eq!(e.entities[0].text, "لبنان");
+}
+
+#[test]
+fn titles_roles_and_head_nouns_alone_are_not_names() {
+    let text = "Le Premier ministre a parlé. M. Martin Dupont est arrivé.";
+    let d = doc(text, Lang::Fr);
+    let trig = train::triggers(Lang::Fr);
+    let raws = mentions_for(
+        &d,
+        Lang::Fr,
+        &trig,
+        &[
+            ("Premier", 2, EntityType::Organization),
+            ("M.", 1, EntityType::Person),
+            ("M.", 3, EntityType::Person),
+        ],
+    );
+    let spans: Vec<_> = raws
+        .iter()
+        .map(|m| d.token_text(&d.tokens[m.core.start]))
+        .collect();
+    assert_eq!(spans, vec!["Martin"]);
+    let d = doc("تطرق اللقاء إلى المخاطر المحدقة بالمحيط الإقليمي.", Lang::Ar);
+    let trig = train::triggers(Lang::Ar);
+    let raws = mentions_for(&d, Lang::Ar, &trig, &[("بالمحيط", 1, EntityType::Location)]);
+    assert!(raws.is_empty());
+    // With the shipped model: a one-sentence French text.
+    let d = doc(
+        "Le Premier ministre a présidé lundi à Rabat une réunion sur l'eau.",
+        Lang::Fr,
+    );
+    let e = extract(&d, model());
+    check_invariants(&d, &e);
+    assert!(
+        !e.entities.iter().any(|x| x.text.contains("ministre")),
+        "{:?}",
+        ents(&e)
+    );
+    assert!(has(&e, EntityType::Location, "Rabat"), "{:?}", ents(&e));
+}
+
+const AR_COORD: &str =
+    "عقدت المديرية العامة للأمن الوطني والمديرية العامة لمراقبة التراب الوطني اجتماعا في الرباط.";
+
+#[test]
+fn coordinated_organisations_are_two_entities() {
+    let d = doc(AR_COORD, Lang::Ar);
+    let tagger = model().tagger(Lang::Ar).unwrap();
+    let s = &d.sentences[0];
+    // The whole coordination as one tagged range (as the tagger may give it).
+    let first = (s.tokens.clone())
+        .find(|&i| d.token_text(&d.tokens[i]) == "المديرية")
+        .unwrap();
+    let end = (s.tokens.clone())
+        .find(|&i| d.token_text(&d.tokens[i]) == "اجتماعا")
+        .unwrap();
+    let (a, next) = split_coordination(&d, tagger, first..end);
+    assert_eq!(d.token_text(&d.tokens[a.end - 1]), "الوطني");
+    assert_eq!(d.token_text(&d.tokens[next]), "والمديرية");
+    let (b, after) = split_coordination(&d, tagger, next..end);
+    assert_eq!((b, after), (next..end, end));
+    // No coordination: the range is returned whole.
+    let (c, _) = split_coordination(&d, tagger, first..next);
+    assert_eq!(c, first..next);
+    // End to end with the shipped model.
+    let e = extract(&d, model());
+    check_invariants(&d, &e);
+    let orgs: Vec<_> = e
+        .entities
+        .iter()
+        .filter(|x| x.etype == EntityType::Organization)
+        .map(|x| x.text.as_str())
+        .collect();
+    assert!(!orgs.iter().any(|o| o.contains("والمديرية")), "{orgs:?}");
+    let en = doc(
+        "The Ministry of Finance and the Ministry of Health signed it.",
+        Lang::En,
+    );
+    let t = model().tagger(Lang::En).unwrap();
+    let r = en.sentences[0].tokens.clone();
+    let (x, y) = split_coordination(&en, t, r.start + 1..r.start + 9);
+    assert_eq!(x, r.start + 1..r.start + 4);
+    assert_eq!(y, r.start + 5);
+}
+
+#[test]
 fn merge_handles_no_mentions() {
     let d = doc("Nothing here.", Lang::En);
     let e = merge(
