@@ -159,13 +159,22 @@ if ports.get("metrics") != metrics_port:
 ann = dep["spec"]["template"]["metadata"].get("annotations", {})
 if ann.get("prometheus.io/port") != str(metrics_port):
     errs.append(f"prometheus.io/port {ann.get('prometheus.io/port')} != metrics port {metrics_port}")
+# With TLS on the gRPC port, kubelet's plaintext gRPC probes must use the
+# health-only port (NUTGRAF_HEALTH_ADDR), exposed as container port "health".
+probe_port = grpc_port
+if "NUTGRAF_HEALTH_ADDR" in cfg:
+    probe_port = int(cfg["NUTGRAF_HEALTH_ADDR"].rsplit(":", 1)[1])
+    if ports.get("health") != probe_port:
+        errs.append(f"containerPort health {ports.get('health')} != NUTGRAF_HEALTH_ADDR port {probe_port}")
+elif "NUTGRAF_TLS_CERT" in cfg:
+    errs.append("NUTGRAF_TLS_CERT without NUTGRAF_HEALTH_ADDR: kubelet's plaintext gRPC probes would fail")
 want = {"startupProbe": "", "livenessProbe": "", "readinessProbe": "nutgraf.v1.ArticleService"}
 for probe, svc in want.items():
     g = ctr.get(probe, {}).get("grpc")
     if not g:
         errs.append(f"{probe} is not a gRPC probe")
-    elif g.get("port") != grpc_port or g.get("service", "") != svc:
-        errs.append(f"{probe} grpc {g} != port {grpc_port} service {svc!r}")
+    elif g.get("port") != probe_port or g.get("service", "") != svc:
+        errs.append(f"{probe} grpc {g} != port {probe_port} service {svc!r}")
 for s in by_kind.get("Service", []):
     for p in s["spec"]["ports"]:
         if p.get("targetPort") not in ports:

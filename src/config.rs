@@ -27,6 +27,12 @@ pub struct ServeConfig {
     /// bind it to 127.0.0.1 to keep it private.
     #[arg(long, env = "NUTGRAF_METRICS_ADDR", default_value = "0.0.0.0:9090")]
     pub metrics_addr: SocketAddr,
+    /// Optional plaintext listener that serves grpc.health.v1 only (no
+    /// article service, no reflection, no auth, no TLS): for kubelet gRPC
+    /// probes, which cannot present a client certificate or trust a private
+    /// CA, when --tls-cert is on. Unset = no such listener.
+    #[arg(long, env = "NUTGRAF_HEALTH_ADDR")]
+    pub health_addr: Option<SocketAddr>,
     /// Directory holding ner.bin and topics.bin.
     #[arg(long, env = "NUTGRAF_MODEL_DIR", default_value = "models")]
     pub model_dir: PathBuf,
@@ -91,6 +97,11 @@ pub struct ServeConfig {
     /// PEM CA bundle: require client certificates signed by it (mTLS).
     #[arg(long, env = "NUTGRAF_TLS_CLIENT_CA", requires = "tls_cert")]
     pub tls_client_ca: Option<PathBuf>,
+    /// How often the TLS files are checked for changes (size/mtime); a
+    /// changed certificate, key or client CA is loaded for new connections
+    /// without dropping open ones. "0s" = never reload.
+    #[arg(long, env = "NUTGRAF_TLS_RELOAD_INTERVAL", default_value = "10s", value_parser = duration)]
+    pub tls_reload_interval: Duration,
     /// File with one accepted bearer token per line: enables auth.
     #[arg(long, env = "NUTGRAF_AUTH_TOKENS_FILE")]
     pub auth_tokens_file: Option<PathBuf>,

@@ -8,7 +8,9 @@
 //! it works, while no client certificate, one signed by another CA, or a
 //! server certificate used as a client one are refused; bearer auth still
 //! applies on top of TLS; unreadable or invalid PEM files fail at start-up
-//! with a message naming the flag. The grpcurl check of the same setup is
+//! with a message naming the flag; the plaintext health-only port
+//! (--health-addr, for kubelet probes under mTLS) answers health and
+//! nothing else. The grpcurl check of the same setup is
 //! scripts/tls-grpcurl.sh.
 
 mod common;
@@ -313,6 +315,179 @@ async fn mutual_tls() {
     call(&srv, "localhost", Some(&ca), Some(&pki.client), None)
         .await
         .expect("still serving mTLS");
+    srv.shutdown();
+}
+
+/// With mTLS and bearer auth on, kubelet's gRPC probe (plaintext, no client
+/// certificate, no token) can only reach the health-only listener: there it
+/// gets SERVING for the server and the article service, and every other
+/// service is UNIMPLEMENTED, so the port leaks no access. The main port
+/// still refuses plaintext. On shutdown it reports NOT_SERVING.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn plaintext_health_port_under_mtls() {
+    use tonic_health::pb::health_check_response::ServingStatus;
+    use tonic_health::pb::{health_client::HealthClient, HealthCheckRequest};
+    let pki = Pki::new("health");
+    let tokens = pki.write("tokens", "probe-test-token-0123456789\n");
+    let mut flags = pki.flags(true);
+    flags.push("--health-addr=127.0.0.1:0".into());
+    flags.push(format!("--auth-tokens-file={}", tokens.display()));
+    let srv = start_tls(&flags).await;
+    let haddr = srv.health_addr.expect("health listener bound");
+    assert_ne!(haddr, srv.grpc_addr);
+
+    let ch = Channel::from_shared(format!("http://{haddr}"))
+        .unwrap()
+        .connect_timeout(Duration::from_secs(5))
+        .connect()
+        .await
+        .expect("plaintext connect to the health port");
+    let mut h = HealthClient::new(ch.clone());
+    for svc in ["", "nutgraf.v1.ArticleService"] {
+        let r = h
+            .check(HealthCheckRequest {
+                service: svc.into(),
+            })
+            .await
+            .expect("health answers in plaintext without cert or token")
+            .into_inner();
+        assert_eq!(r.status, ServingStatus::Serving as i32, "health {svc:?}");
+    }
+    // Nothing but health on this port.
+    let mut a = pb::article_service_client::ArticleServiceClient::new(ch.clone());
+    let e = a.analyze(req("probe", EN)).await.unwrap_err();
+    assert_eq!(e.code(), tonic::Code::Unimplemented, "{e:?}");
+    let mut g = tonic::client::Grpc::new(ch.clone());
+    g.ready().await.unwrap();
+    let refl = g
+        .unary(
+            tonic::Request::new(HealthCheckRequest::default()),
+            http::uri::PathAndQuery::from_static(
+                "/grpc.reflection.v1.ServerReflection/ServerReflectionInfo",
+            ),
+            tonic_prost::ProstCodec::<HealthCheckRequest, tonic_health::pb::HealthCheckResponse>::default(),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(refl.code(), tonic::Code::Unimplemented, "{refl:?}");
+
+    // The main port stays TLS-only.
+    let plain = Channel::from_shared(format!("http://{}", srv.grpc_addr))
+        .unwrap()
+        .connect_timeout(Duration::from_secs(5))
+        .connect()
+        .await;
+    if let Ok(plain) = plain {
+        let r = tokio::time::timeout(
+            Duration::from_secs(10),
+            HealthClient::new(plain).check(HealthCheckRequest::default()),
+        )
+        .await;
+        assert!(
+            !matches!(r, Ok(Ok(_))),
+            "plaintext health on the TLS port must fail"
+        );
+    }
+
+    // Draining shows on the probe port.
+    srv.shutdown();
+    let t = std::time::Instant::now();
+    loop {
+        match h.check(HealthCheckRequest::default()).await {
+            Ok(r) if r.get_ref().status == ServingStatus::NotServing as i32 => break,
+            Err(_) => break, // already stopped: the probe fails, as it should
+            _ if t.elapsed() > Duration::from_secs(10) => panic!("still SERVING after shutdown"),
+            _ => tokio::time::sleep(Duration::from_millis(20)).await,
+        }
+    }
+    srv.wait().await.expect("clean stop");
+}
+
+/// Certificate hot reload: the server's certificate (and client CA) files
+/// are replaced while a client holds an open connection. New connections
+/// get the new certificate (a client trusting only the new CA connects, one
+/// trusting only the old CA fails, a client cert from the new client CA is
+/// accepted); the open connection keeps working. A broken file set is
+/// ignored (the previous certificate stays) until it is fixed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn certificates_reload_without_dropping_connections() {
+    let pki = Pki::new("reload");
+    let mut flags = pki.flags(true);
+    flags.push("--tls-reload-interval=100ms".into());
+    let srv = start_tls(&flags).await;
+    let old_ca = pki.server_ca.pem();
+
+    // An open connection from before the rotation.
+    let tls = ClientTlsConfig::new()
+        .domain_name("localhost")
+        .ca_certificate(Certificate::from_pem(&old_ca))
+        .identity(Identity::from_pem(&pki.client.cert, &pki.client.key));
+    let ch = Channel::from_shared(format!("https://{}", srv.grpc_addr))
+        .unwrap()
+        .tls_config(tls)
+        .unwrap()
+        .connect()
+        .await
+        .expect("connect before rotation");
+    let mut held = pb::article_service_client::ArticleServiceClient::new(ch);
+    held.analyze(req("before", EN)).await.expect("call before");
+
+    // Rotate: new server CA and certificate, new client CA.
+    let new_ca = Ca::new("rotated server CA");
+    let new_server = new_ca.leaf("localhost", &["localhost", "127.0.0.1"], true, false);
+    let new_client_ca = Ca::new("rotated client CA");
+    let new_client = new_client_ca.leaf("rotated-client", &[], false, false);
+    // A half-written rotation first (garbage key): must be ignored.
+    pki.write(
+        "server.key",
+        "-----BEGIN PRIVATE KEY-----\nnot a key\n-----END PRIVATE KEY-----\n",
+    );
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    call(&srv, "localhost", Some(&old_ca), Some(&pki.client), None)
+        .await
+        .expect("a broken key file leaves the old certificate in use");
+    pki.write("server.crt", &new_server.cert);
+    pki.write("server.key", &new_server.key);
+    pki.write("client-ca.crt", &new_client_ca.pem());
+
+    let t = std::time::Instant::now();
+    loop {
+        match call(
+            &srv,
+            "localhost",
+            Some(&new_ca.pem()),
+            Some(&new_client),
+            None,
+        )
+        .await
+        {
+            Ok(_) => break,
+            Err(e) if t.elapsed() > Duration::from_secs(10) => {
+                panic!("new certificate not served after 10 s: {e}")
+            }
+            Err(_) => tokio::time::sleep(Duration::from_millis(50)).await,
+        }
+    }
+    println!("rotation picked up after {:?}", t.elapsed());
+    let e = call(&srv, "localhost", Some(&old_ca), Some(&pki.client), None)
+        .await
+        .unwrap_err();
+    println!("new connection trusting only the old CA: {e}");
+    let e = call(
+        &srv,
+        "localhost",
+        Some(&new_ca.pem()),
+        Some(&pki.client),
+        None,
+    )
+    .await
+    .unwrap_err();
+    println!("client cert from the old client CA: {e}");
+
+    // The connection opened before the rotation is still up.
+    held.analyze(req("after", EN))
+        .await
+        .expect("the open connection survives the rotation");
     srv.shutdown();
 }
 

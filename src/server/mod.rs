@@ -10,6 +10,7 @@ pub mod oversize;
 pub mod pool;
 pub mod service;
 pub mod stream;
+pub mod tls;
 
 use crate::config::ServeConfig;
 use crate::pipeline::{Analyzer, Limits};
@@ -21,7 +22,7 @@ use std::sync::Arc;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 use tonic::codec::CompressionEncoding;
-use tonic::transport::{Certificate, Identity, Server, ServerTlsConfig};
+use tonic::transport::Server;
 use tonic_health::ServingStatus;
 
 /// The limits the pipeline enforces, from the config.
@@ -42,10 +43,15 @@ pub fn load_analyzer(cfg: &ServeConfig) -> anyhow::Result<Analyzer> {
     })
 }
 
+/// How long a client may take to complete the TLS handshake.
+const TLS_HANDSHAKE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+
 /// A running server.
 pub struct Running {
     pub grpc_addr: SocketAddr,
     pub metrics_addr: SocketAddr,
+    /// The plaintext health-only listener, if `--health-addr` is set.
+    pub health_addr: Option<SocketAddr>,
     pub metrics: Arc<metrics::Metrics>,
     pub pool: Arc<pool::CpuPool>,
     shutdown: CancellationToken,
@@ -70,10 +76,6 @@ impl Running {
     }
 }
 
-fn read_pem(path: &std::path::Path, what: &str) -> anyhow::Result<Vec<u8>> {
-    std::fs::read(path).with_context(|| format!("cannot read {what} {}", path.display()))
-}
-
 /// Bind the listeners and start serving. Returns once the ports are bound,
 /// so callers (tests) can connect right away.
 pub async fn start(cfg: &ServeConfig, analyzer: Arc<Analyzer>) -> anyhow::Result<Running> {
@@ -95,6 +97,19 @@ pub async fn start(cfg: &ServeConfig, analyzer: Arc<Analyzer>) -> anyhow::Result
             )
         })?;
     let metrics_addr = metrics_listener.local_addr()?;
+    let health_listener = match cfg.health_addr {
+        Some(a) => Some(
+            tokio::net::TcpListener::bind(a)
+                .await
+                .with_context(|| format!("cannot listen on --health-addr {a} (port in use?)"))?,
+        ),
+        None => None,
+    };
+    let health_addr = match &health_listener {
+        Some(l) => Some(l.local_addr()?),
+        None => None,
+    };
+
     let tokens = match &cfg.auth_tokens_file {
         Some(p) => {
             let s = std::fs::read_to_string(p)
@@ -103,18 +118,18 @@ pub async fn start(cfg: &ServeConfig, analyzer: Arc<Analyzer>) -> anyhow::Result
         }
         None => None,
     };
-    let tls = match (&cfg.tls_cert, &cfg.tls_key) {
-        (Some(cert), Some(key)) => {
-            let mut tls = ServerTlsConfig::new().identity(Identity::from_pem(
-                read_pem(cert, "--tls-cert")?,
-                read_pem(key, "--tls-key")?,
-            ));
-            if let Some(ca) = &cfg.tls_client_ca {
-                tls = tls.client_ca_root(Certificate::from_pem(read_pem(ca, "--tls-client-ca")?));
-            }
-            Some(tls)
-        }
+    let tls_files = match (&cfg.tls_cert, &cfg.tls_key) {
+        (Some(cert), Some(key)) => Some(tls::TlsFiles {
+            cert: cert.clone(),
+            key: key.clone(),
+            client_ca: cfg.tls_client_ca.clone(),
+        }),
         _ => None,
+    };
+    // Loaded now, so bad files are a start-up error naming the flag.
+    let tls = match &tls_files {
+        Some(f) => Some(tls::Reloading::load(f).context("invalid TLS configuration")?),
+        None => None,
     };
 
     let metrics = Arc::new(metrics::Metrics::new(analyzer.models()));
@@ -157,13 +172,7 @@ pub async fn start(cfg: &ServeConfig, analyzer: Arc<Analyzer>) -> anyhow::Result
         .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
         .build_v1alpha()?;
 
-    let mut builder = Server::builder();
-    if let Some(tls) = tls {
-        builder = builder
-            .tls_config(tls)
-            .context("invalid TLS configuration")?;
-    }
-    let router = builder
+    let router = Server::builder()
         .tcp_nodelay(true)
         .http2_keepalive_interval(Some(cfg.keepalive_interval))
         .http2_keepalive_timeout(Some(cfg.keepalive_timeout))
@@ -174,7 +183,7 @@ pub async fn start(cfg: &ServeConfig, analyzer: Arc<Analyzer>) -> anyhow::Result
         .max_concurrent_streams(Some(cfg.max_concurrent_streams))
         .layer(oversize::OversizeLayer)
         .layer(auth::AuthLayer::new(tokens, cfg.auth_exempt_reflection))
-        .add_service(health_svc)
+        .add_service(health_svc.clone())
         .add_service(reflection_v1)
         .add_service(reflection_v1alpha)
         .add_service(article);
@@ -201,6 +210,33 @@ pub async fn start(cfg: &ServeConfig, analyzer: Arc<Analyzer>) -> anyhow::Result
         });
     }
 
+    if let Some(listener) = health_listener {
+        // Plaintext, health only: what kubelet's gRPC probes can reach when
+        // the main port needs TLS/mTLS. It shares the reporter, so it says
+        // NOT_SERVING during the drain, and stops with the main server.
+        let stop = metrics_shutdown.clone();
+        let health_only = Server::builder()
+            .tcp_nodelay(true)
+            .max_concurrent_streams(Some(16))
+            .add_service(health_svc);
+        tokio::spawn(async move {
+            let incoming =
+                tonic::transport::server::TcpIncoming::from(listener).with_nodelay(Some(true));
+            if let Err(e) = health_only
+                .serve_with_incoming_shutdown(incoming, stop.cancelled_owned())
+                .await
+            {
+                tracing::error!(error = %e, "health-only listener failed");
+            }
+        });
+    }
+
+    if let (Some(tls), Some(files)) = (&tls, tls_files) {
+        if !cfg.tls_reload_interval.is_zero() {
+            tls.spawn_poller(files, cfg.tls_reload_interval, metrics_shutdown.clone());
+        }
+    }
+
     let token = shutdown.clone();
     let task = tokio::spawn(async move {
         let drain_signal = {
@@ -219,10 +255,20 @@ pub async fn start(cfg: &ServeConfig, analyzer: Arc<Analyzer>) -> anyhow::Result
                     .await;
             }
         };
-        let incoming =
-            tonic::transport::server::TcpIncoming::from(grpc_listener).with_nodelay(Some(true));
-        let serve = router.serve_with_incoming_shutdown(incoming, drain_signal);
-        tokio::pin!(serve);
+        type Serving = std::pin::Pin<
+            Box<dyn std::future::Future<Output = Result<(), tonic::transport::Error>> + Send>,
+        >;
+        let mut serve: Serving = match tls {
+            Some(tls) => Box::pin(router.serve_with_incoming_shutdown(
+                tls.incoming(grpc_listener, TLS_HANDSHAKE_TIMEOUT),
+                drain_signal,
+            )),
+            None => {
+                let incoming = tonic::transport::server::TcpIncoming::from(grpc_listener)
+                    .with_nodelay(Some(true));
+                Box::pin(router.serve_with_incoming_shutdown(incoming, drain_signal))
+            }
+        };
         let grace_timer = async {
             token.cancelled().await;
             tokio::time::sleep(grace).await;
@@ -241,6 +287,7 @@ pub async fn start(cfg: &ServeConfig, analyzer: Arc<Analyzer>) -> anyhow::Result
     Ok(Running {
         grpc_addr,
         metrics_addr,
+        health_addr,
         metrics,
         pool,
         shutdown,
@@ -300,6 +347,7 @@ pub async fn serve(cfg: ServeConfig) -> anyhow::Result<()> {
     tracing::info!(
         grpc = %running.grpc_addr,
         metrics = %running.metrics_addr,
+        health = ?running.health_addr,
         workers = running.pool.threads(),
         startup_ms = started.elapsed().as_millis() as u64,
         "nutgraf serving"
