@@ -6,9 +6,9 @@
 //! loop.
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use nutgraf::ner::features::TokView;
-use nutgraf::ner::model::Scratch;
+use nutgraf::ner::model::{LangTagger, Scratch};
 use nutgraf::ner::{extract, NerModel};
-use nutgraf::text::{analyze, Lang, Role, TextOptions};
+use nutgraf::text::{analyze, Document, Lang, Role, TextOptions};
 use std::hint::black_box;
 use std::path::PathBuf;
 
@@ -25,6 +25,44 @@ fn bench(c: &mut Criterion) {
     c.bench_function("ner/load_model", |b| {
         b.iter(|| NerModel::load(black_box(&model_path())).expect("load"))
     });
+    // CPU time per article (not wall time: the shared VM is oversubscribed)
+    // on the real Arabic sample when NUTGRAF_BENCH_ARTICLE names it (read at
+    // run time only, never stored in the repo).
+    if let Ok(path) = std::env::var("NUTGRAF_BENCH_ARTICLE") {
+        if let Ok(text) = std::fs::read_to_string(&path) {
+            let doc = analyze(
+                &text,
+                TextOptions {
+                    title: None,
+                    lang_hint: None,
+                },
+            );
+            let tagger = model.tagger(Lang::Ar).expect("tagger");
+            let n = 2_000u32;
+            let ntok = doc.tokens.len();
+            let mut scratch = Scratch::default();
+            let (mut out, mut views) = (Vec::new(), Vec::new());
+            tag_doc(&doc, tagger, &mut scratch, &mut out, &mut views);
+            if let Some(t0) = cpu_ticks() {
+                for _ in 0..n {
+                    tag_doc(&doc, tagger, &mut scratch, &mut out, &mut views);
+                }
+                let t1 = cpu_ticks().unwrap_or(t0);
+                for _ in 0..n {
+                    black_box(extract(black_box(&doc), &model));
+                }
+                let t2 = cpu_ticks().unwrap_or(t1);
+                // Linux clock ticks are 10 ms (USER_HZ = 100).
+                let tag_us = (t1 - t0) as f64 * 10_000.0 / f64::from(n);
+                let ext_us = (t2 - t1) as f64 * 10_000.0 / f64::from(n);
+                eprintln!(
+                    "sample article ({} bytes, {ntok} tokens): tag {tag_us:.0} µs CPU ({:.0} tokens/s per core), extract {ext_us:.0} µs CPU per article",
+                    text.len(),
+                    ntok as f64 / (tag_us.max(1e-9) * 1e-6),
+                );
+            }
+        }
+    }
     for (name, lang, para) in [
         ("ar", Lang::Ar, AR),
         ("fr", Lang::Fr, FR),
@@ -68,6 +106,37 @@ fn bench(c: &mut Criterion) {
         });
         g.finish();
     }
+}
+
+/// Tag every non-boilerplate sentence of `doc` (what `extract` does
+/// before building mentions).
+fn tag_doc<'d>(
+    doc: &'d Document<'d>,
+    tagger: &LangTagger,
+    scratch: &mut Scratch,
+    out: &mut Vec<u8>,
+    views: &mut Vec<TokView<'d>>,
+) {
+    for s in doc.sentences.iter().filter(|s| s.role != Role::Boilerplate) {
+        views.clear();
+        views.extend(doc.sentence_tokens(s).iter().map(|t| TokView {
+            raw: doc.token_text(t),
+            norm: doc.norm(t),
+            stem: doc.stem(t),
+        }));
+        tagger.tag(views, scratch, out);
+        black_box(&out);
+    }
+}
+
+/// User + system CPU time of this thread in clock ticks (Linux only).
+fn cpu_ticks() -> Option<u64> {
+    let s = std::fs::read_to_string("/proc/thread-self/stat").ok()?;
+    let rest = s.rsplit_once(')')?.1;
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    let user: u64 = f.get(11)?.parse().ok()?;
+    let sys: u64 = f.get(12)?.parse().ok()?;
+    Some(user + sys)
 }
 
 criterion_group! {

@@ -81,7 +81,24 @@ fn shape(raw: &str) -> (u64, u32) {
     let mut chars = 0u32;
     for c in raw.chars() {
         chars += 1;
-        let s = if c.is_uppercase() {
+        // Arabic letters and ASCII first: same classes as the Unicode
+        // predicates below (Arabic letters are never upper case), without
+        // their table lookups.
+        let s = if is_arabic_letter(c) {
+            letters += 1;
+            b'a'
+        } else if c.is_ascii_lowercase() {
+            lower += 1;
+            letters += 1;
+            b'x'
+        } else if c.is_ascii_uppercase() {
+            upper += 1;
+            letters += 1;
+            b'X'
+        } else if c.is_ascii_digit() {
+            digits += 1;
+            b'd'
+        } else if c.is_uppercase() {
             upper += 1;
             letters += 1;
             b'X'
@@ -164,7 +181,8 @@ struct Info {
 const BOS: u64 = 0x0B05_0B05_0B05_0B05;
 const EOS: u64 = 0x0E05_0E05_0E05_0E05;
 
-/// Byte index after the first `n` chars (or the whole string).
+/// The first `n` chars (the affix features use the same slices).
+#[cfg(test)]
 fn prefix(s: &str, n: usize) -> Option<&str> {
     let mut it = s.char_indices();
     let mut count = 0;
@@ -181,6 +199,7 @@ fn prefix(s: &str, n: usize) -> Option<&str> {
     }
 }
 
+#[cfg(test)]
 fn suffix(s: &str, n: usize) -> Option<&str> {
     let mut count = 0;
     for (i, _) in s.char_indices().rev() {
@@ -270,11 +289,30 @@ pub fn sentence_features(
     for t in toks {
         let bare_s = match_key(lang, t.norm);
         let (shape_h, flags) = shape(t.raw);
+        // Equal strings hash equal: skip re-hashing the (frequent) cases
+        // where norm = raw, stem = norm, or nothing was stripped (the
+        // matching key is always a suffix of the norm).
+        let raw = hash_str(t.raw);
+        let norm = if t.norm == t.raw {
+            raw
+        } else {
+            hash_str(t.norm)
+        };
+        let stem = if t.stem == t.norm {
+            norm
+        } else {
+            hash_str(t.stem)
+        };
+        let bare = if bare_s.len() == t.norm.len() {
+            norm
+        } else {
+            hash_str(bare_s)
+        };
         let mut inf = Info {
-            raw: hash_str(t.raw),
-            norm: hash_str(t.norm),
-            stem: hash_str(t.stem),
-            bare: hash_str(bare_s),
+            raw,
+            norm,
+            stem,
+            bare,
             shape: shape_h,
             flags,
             ..Info::default()
@@ -282,13 +320,17 @@ pub fn sentence_features(
         // Affixes: prefixes of the clitic-free form for Arabic (the
         // proclitics are already a feature through the norm), suffixes of the
         // norm (nisba ي, feminine ة/ه, plural ون/ين are informative).
+        // One pass over the first / last four characters (the same slices
+        // as `prefix` / `suffix`, without rescanning per length).
         let pbase = if lang == Lang::Ar { bare_s } else { t.norm };
-        for k in 0..4 {
-            inf.pre[k] = prefix(pbase, k + 1).map_or(0, hash_str);
-            inf.suf[k] = suffix(t.norm, k + 1).map_or(0, hash_str);
+        for (k, (i, c)) in pbase.char_indices().take(4).enumerate() {
+            inf.pre[k] = pbase.get(..i + c.len_utf8()).map_or(0, hash_str);
         }
-        inf.trig = trig.lookup(hash_str(bare_s));
-        keys_tmp.push(hash_str(bare_s));
+        for (k, (i, _)) in t.norm.char_indices().rev().take(4).enumerate() {
+            inf.suf[k] = t.norm.get(i..).map_or(0, hash_str);
+        }
+        inf.trig = trig.lookup(bare);
+        keys_tmp.push(bare);
         info.push(inf);
     }
     gaz_tmp.clear();
@@ -306,6 +348,7 @@ pub fn sentence_features(
         }
     };
     offsets.push(0);
+    keys.reserve(n * 56);
     for (i, c) in info.iter().enumerate() {
         let m1 = get(i as isize - 1);
         let m2 = get(i as isize - 2);
