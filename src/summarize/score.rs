@@ -77,6 +77,8 @@ pub struct Scratch {
     pub(crate) dead: Vec<bool>,
     pub(crate) max_jac: Vec<f32>,
     pub(crate) covered: Vec<bool>,
+    /// Per stem id: in the last picked sentence (selection; all false between uses).
+    pub(crate) mark: Vec<bool>,
 }
 
 /// Table sizes above this are given back after use, so one huge article does
@@ -92,7 +94,10 @@ impl Scratch {
     }
 
     fn reset_table(&mut self, tokens: usize) {
-        let want = (tokens * 2).next_power_of_two().max(256);
+        // More slots than tokens (so a free slot always exists), at most
+        // ~2/3 full even if every token were a distinct stem; typically a
+        // quarter. Smaller than 2× keeps a 1,000-word article's table in L1.
+        let want = (tokens + tokens / 2 + 1).next_power_of_two().max(256);
         if self.table.len() < want {
             self.table = vec![Slot::default(); want];
             self.generation = 0;
@@ -314,6 +319,12 @@ impl Scratch {
         }
     }
 
+    /// Number of distinct stem ids of the current article.
+    #[inline]
+    pub fn stem_count(&self) -> usize {
+        self.content.len()
+    }
+
     /// Content-stem ids of a body sentence.
     #[inline]
     pub fn stems_of(&self, s: &SentFeat) -> &[u32] {
@@ -338,9 +349,12 @@ impl Scratch {
         self.raw.clear();
         // ln(1 + k) for every possible k (< body sentences): a logarithm per
         // token would cost more than the rest of the scoring.
-        self.ln_table.clear();
-        self.ln_table
-            .extend((0..=self.sents.len()).map(|k| (k as f32).ln_1p()));
+        // Kept across articles: only grown, never recomputed.
+        let have = self.ln_table.len();
+        if have <= self.sents.len() {
+            self.ln_table
+                .extend((have..=self.sents.len()).map(|k| (k as f32).ln_1p()));
+        }
         for s in &self.sents {
             let norm = (s.words as f32).max(cfg.length_floor).max(1.0);
             let norm = norm.powf(cfg.length_exponent);
@@ -401,20 +415,16 @@ fn dedup_sorted(v: &mut [u32]) -> usize {
     w
 }
 
-/// Size of the intersection of two sorted distinct slices.
+/// Size of the intersection of two sorted slices (for sorted multisets: the
+/// clipped overlap). Branch-free steps: the compare outcome is data-dependent
+/// and mispredicts about half the time in a branching merge.
 #[inline]
 pub fn intersect_count<T: Ord>(a: &[T], b: &[T]) -> usize {
     let (mut i, mut j, mut n) = (0, 0, 0);
     while let (Some(x), Some(y)) = (a.get(i), b.get(j)) {
-        match x.cmp(y) {
-            std::cmp::Ordering::Less => i += 1,
-            std::cmp::Ordering::Greater => j += 1,
-            std::cmp::Ordering::Equal => {
-                n += 1;
-                i += 1;
-                j += 1;
-            }
-        }
+        n += usize::from(x == y);
+        i += usize::from(x <= y);
+        j += usize::from(y <= x);
     }
     n
 }

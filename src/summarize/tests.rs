@@ -572,3 +572,16 @@ fn corrupt_entities_do_not_panic() {
     assert_eq!(c.len(), 3);
     assert!(c.iter().all(|c| c.score.is_finite()));
 }
+
+#[test]
+fn intersect_count_sets_and_multisets() {
+    use super::score::{intersect_count, jaccard};
+    // Sorted distinct: {1,3,5,7} ∩ {2,3,4,7,9} = {3,7}.
+    assert_eq!(intersect_count(&[1u32, 3, 5, 7], &[2, 3, 4, 7, 9]), 2);
+    // Sorted multisets (ROUGE's clipped overlap): {1,1,1,2} vs {1,1,2,2} → 1,1,2.
+    assert_eq!(intersect_count(&[1u64, 1, 1, 2], &[1, 1, 2, 2]), 3);
+    assert_eq!(intersect_count::<u32>(&[], &[1, 2]), 0);
+    // Jaccard {1,3,5,7} vs {2,3,4,7,9}: 2 / 7.
+    assert!((jaccard(&[1, 3, 5, 7], &[2, 3, 4, 7, 9]) - 2.0 / 7.0).abs() < 1e-6);
+    assert_eq!(jaccard(&[], &[]), 0.0);
+}
