@@ -6,8 +6,10 @@
 //! format of `../shared/data/summarisation/`). For each article the systems
 //! are asked for k sentences, k = the reference length in sentences (counted
 //! with our own sentence splitter; with several references, the rounded mean
-//! of their lengths, as in the SOURCES.md baseline table). Scores are ROUGE-1/2/L
-//! F1 ([`super::rouge`]) averaged over the references, then over articles.
+//! of their lengths, as in the SOURCES.md baseline table). Scores are
+//! ROUGE-1/2/L/Lsum F1 ([`super::rouge`]) averaged over the references, then
+//! over articles. For Lsum the candidate's sentences are the chosen sentences
+//! and a reference's sentences are those our splitter finds in it.
 //!
 //! Systems, side by side:
 //! - `ours`: [`super::summarize`] with the config under test and the NER
@@ -16,16 +18,23 @@
 //!   centrality alone give; also the no-entity fallback);
 //! - `lead-k`: the first k body sentences;
 //! - `entity-count`: the k body sentences with the most entity mentions
-//!   (ties to the earlier one) — the ablation of everything but entities.
+//!   (ties to the earlier one) — the ablation of everything but entities;
+//! - `--external NAME=FILE`: any other system's summaries (lines
+//!   `{"id", "sentences": [text, ...]}`), scored by the same code. `--dump
+//!   FILE` writes our segmentation and tokens (body sentences with their
+//!   norm/stem word forms, k, title) so `scripts/summary_baselines.py` can run
+//!   sumy's LexRank/TextRank on exactly our sentence units and tokens.
 
-use super::rouge::{rouge_all, Vocab};
+use super::rouge::{rouge_all, rouge_lsum, Vocab};
 use super::score::Scratch;
 use super::{summarize_with, Length, SummaryConfig};
 use crate::ner::{self, Entities, NerModel};
 use crate::text::{self, Document, Lang, Role, TextOptions, TokenKind};
 use anyhow::Context;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
 use std::io::BufRead;
+use std::io::Write;
 use std::ops::ControlFlow;
 use std::path::PathBuf;
 
@@ -58,6 +67,15 @@ pub struct EvalArgs {
     /// others as configured), e.g. `--sweep w_entity`.
     #[arg(long, value_name = "NAME")]
     pub sweep: Option<String>,
+    /// Write our segmentation/tokens of every article (body sentences,
+    /// norm/stem word forms, k, title) as jsonl, for external baselines.
+    #[arg(long, value_name = "FILE")]
+    pub dump: Option<PathBuf>,
+    /// Score another system's summaries too: `NAME=FILE`, FILE with lines
+    /// `{"id", "sentences": [text, ...]}` (repeatable; articles missing from
+    /// FILE score 0).
+    #[arg(long = "external", value_name = "NAME=FILE")]
+    pub external: Vec<String>,
 }
 
 /// Apply `NAME=VALUE` overrides to a config.
@@ -93,19 +111,25 @@ struct Row {
 
 /// One article, analysed once and reused by every system and config.
 struct Prepared<'a> {
+    id: &'a str,
+    lang: &'a str,
+    title: Option<&'a str>,
     doc: Document<'a>,
     ents: Entities,
     /// Normalised token ids of every sentence of `doc` (all roles).
     sent_ids: Vec<Vec<u32>>,
     /// Token ids of each reference.
     refs: Vec<Vec<u32>>,
+    /// Token ids of each reference's sentences (for ROUGE-Lsum).
+    ref_sents: Vec<Vec<Vec<u32>>>,
     /// Sentences to ask for.
     k: usize,
 }
 
-/// Sentences in a reference summary, counted with our splitter (lines are
-/// sentences too; a piece without any word or number is not a sentence).
-fn count_sentences(text: &str, lang: Option<Lang>) -> usize {
+/// Token ids of the sentences of a reference summary, split with our
+/// splitter (lines are sentences too; a piece without any word or number is
+/// not a sentence). Their count is the reference's length in sentences.
+fn reference_sentences(text: &str, lang: Option<Lang>, vocab: &mut Vocab) -> Vec<Vec<u32>> {
     let d = text::analyze(
         text,
         TextOptions {
@@ -120,7 +144,8 @@ fn count_sentences(text: &str, lang: Option<Lang>) -> usize {
                 .iter()
                 .any(|t| matches!(t.kind, TokenKind::Word | TokenKind::Number))
         })
-        .count()
+        .map(|s| vocab.ids(d.sentence_text(s)))
+        .collect()
 }
 
 fn read_rows(path: &PathBuf, limit: Option<usize>) -> anyhow::Result<Vec<Row>> {
@@ -141,8 +166,7 @@ fn read_rows(path: &PathBuf, limit: Option<usize>) -> anyhow::Result<Vec<Row>> {
     Ok(rows)
 }
 
-fn prepare<'a>(rows: &'a [Row], model: Option<&NerModel>) -> Vec<Prepared<'a>> {
-    let mut vocab = Vocab::default();
+fn prepare<'a>(rows: &'a [Row], model: Option<&NerModel>, vocab: &mut Vocab) -> Vec<Prepared<'a>> {
     rows.iter()
         .map(|r| {
             let lang = Lang::from_hint(&r.lang);
@@ -160,32 +184,36 @@ fn prepare<'a>(rows: &'a [Row], model: Option<&NerModel>) -> Vec<Prepared<'a>> {
                 .map(|s| vocab.ids(doc.sentence_text(s)))
                 .collect();
             let refs: Vec<Vec<u32>> = r.summaries.iter().map(|s| vocab.ids(s)).collect();
-            let ks: Vec<usize> = r
+            let ref_sents: Vec<Vec<Vec<u32>>> = r
                 .summaries
                 .iter()
-                .map(|s| count_sentences(s, lang))
+                .map(|s| reference_sentences(s, lang, vocab))
                 .collect();
+            let ks: Vec<usize> = ref_sents.iter().map(Vec::len).collect();
             let k = if ks.is_empty() {
                 1
             } else {
                 ((ks.iter().sum::<usize>() as f64 / ks.len() as f64).round() as usize).max(1)
             };
-            let _ = &r.id;
             Prepared {
+                id: &r.id,
+                lang: &r.lang,
+                title: r.title.as_deref(),
                 doc,
                 ents,
                 sent_ids,
                 refs,
+                ref_sents,
                 k,
             }
         })
         .collect()
 }
 
-/// Mean R1/R2/RL (×100) of one system over articles.
+/// Mean R1/R2/RL/Lsum (×100) of one system over articles.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Scores {
-    pub r: [f64; 3],
+    pub r: [f64; 4],
 }
 
 impl Scores {
@@ -196,19 +224,28 @@ impl Scores {
 }
 
 /// Score one selection (document sentence indices, any order) of an article.
-fn score_selection(p: &Prepared<'_>, sel: &mut [usize], cand: &mut Vec<u32>) -> [f64; 3] {
+fn score_selection(p: &Prepared<'_>, sel: &mut [usize], cand: &mut Vec<u32>) -> [f64; 4] {
     sel.sort_unstable();
+    let sents: Vec<Vec<u32>> = sel
+        .iter()
+        .filter_map(|&i| p.sent_ids.get(i).cloned())
+        .collect();
+    score_sentences(p, &sents, cand)
+}
+
+/// R1/R2/RL/Lsum of candidate sentences (token ids, in output order) against
+/// the article's references, averaged over the references.
+fn score_sentences(p: &Prepared<'_>, sents: &[Vec<u32>], cand: &mut Vec<u32>) -> [f64; 4] {
     cand.clear();
-    for &i in sel.iter() {
-        if let Some(ids) = p.sent_ids.get(i) {
-            cand.extend_from_slice(ids);
-        }
+    for ids in sents {
+        cand.extend_from_slice(ids);
     }
-    let mut acc = [0.0f64; 3];
-    for r in &p.refs {
-        let s = rouge_all(cand, r);
-        for (a, v) in acc.iter_mut().zip(s) {
-            *a += v;
+    let mut acc = [0.0f64; 4];
+    for (r, rs) in p.refs.iter().zip(&p.ref_sents) {
+        let [a, b, c] = rouge_all(cand, r);
+        let d = rouge_lsum(sents, rs).f;
+        for (acc, v) in acc.iter_mut().zip([a, b, c, d]) {
+            *acc += v;
         }
     }
     let n = p.refs.len().max(1) as f64;
@@ -231,7 +268,7 @@ fn run_system(
     scratch: &mut Scratch,
 ) -> Scores {
     let empty = Entities::default();
-    let mut total = [0.0f64; 3];
+    let mut total = [0.0f64; 4];
     let mut sel: Vec<usize> = Vec::new();
     let mut cand: Vec<u32> = Vec::new();
     let mut counts: Vec<(usize, usize)> = Vec::new();
@@ -306,10 +343,21 @@ pub fn run(args: &EvalArgs) -> anyhow::Result<()> {
     for f in &args.files {
         all_rows.push(read_rows(f, args.limit)?);
     }
+    let mut vocab = Vocab::default();
     let sets: Vec<Vec<Prepared<'_>>> = all_rows
         .iter()
-        .map(|rows| prepare(rows, model.as_ref()))
+        .map(|rows| prepare(rows, model.as_ref(), &mut vocab))
         .collect();
+    if let Some(path) = &args.dump {
+        dump(path, &sets)?;
+    }
+    let mut externals: Vec<(String, External)> = Vec::new();
+    for e in &args.external {
+        let (name, file) = e
+            .split_once('=')
+            .with_context(|| format!("--external {e}: expected NAME=FILE"))?;
+        externals.push((name.to_string(), read_external(file, &mut vocab)?));
+    }
     let mut cfg = SummaryConfig::default();
     apply_overrides(&mut cfg, &args.overrides)?;
     if args.grid {
@@ -332,7 +380,10 @@ pub fn run(args: &EvalArgs) -> anyhow::Result<()> {
             let mut line = format!("{name} = {v:<6}");
             for set in &sets {
                 let s = run_system(System::Ours, set, &c, &mut scratch);
-                line.push_str(&format!("  | {:5.1} {:5.1} {:5.1}", s.r[0], s.r[1], s.r[2]));
+                line.push_str(&format!(
+                    "  | {:5.1} {:5.1} {:5.1} {:5.1}",
+                    s.r[0], s.r[1], s.r[2], s.r[3]
+                ));
             }
             println!("{line}  | obj {:.3}", objective(&sets, &c, &mut scratch));
         }
@@ -361,7 +412,10 @@ pub fn run(args: &EvalArgs) -> anyhow::Result<()> {
             "\n{}  (n={n}, mean k={mean_k:.2}, refs/article={refs:.1}, body sentences/article={body:.1}, entities/article={ents:.1})",
             f.display()
         );
-        println!("{:<14} {:>6} {:>6} {:>6}", "system", "R1", "R2", "RL");
+        println!(
+            "{:<14} {:>6} {:>6} {:>6} {:>6}",
+            "system", "R1", "R2", "RL", "RLsum"
+        );
         for (name, sys) in [
             ("ours", System::Ours),
             ("ours-no-ner", System::OursNoNer),
@@ -369,13 +423,121 @@ pub fn run(args: &EvalArgs) -> anyhow::Result<()> {
             ("entity-count", System::EntityCount),
         ] {
             let s = run_system(sys, set, &cfg, &mut scratch);
-            println!(
-                "{:<14} {:>6.1} {:>6.1} {:>6.1}",
-                name, s.r[0], s.r[1], s.r[2]
-            );
+            print_row(name, &s);
+        }
+        for (name, ext) in &externals {
+            let mut total = [0.0f64; 4];
+            let mut cand = Vec::new();
+            let mut found = 0usize;
+            for p in set {
+                let Some(sents) = ext.get(p.id) else { continue };
+                found += 1;
+                let s = score_sentences(p, sents, &mut cand);
+                for (t, v) in total.iter_mut().zip(s) {
+                    *t += v;
+                }
+            }
+            if found == 0 {
+                continue;
+            }
+            let s = Scores {
+                r: total.map(|t| 100.0 * t / n.max(1) as f64),
+            };
+            print_row(name, &s);
+            if found < n {
+                println!("  ({name}: only {found} of {n} articles found, the rest score 0)");
+            }
         }
     }
     Ok(())
+}
+
+fn print_row(name: &str, s: &Scores) {
+    println!(
+        "{:<14} {:>6.2} {:>6.2} {:>6.2} {:>6.2}",
+        name, s.r[0], s.r[1], s.r[2], s.r[3]
+    );
+}
+
+#[derive(Serialize)]
+struct DumpSentence<'a> {
+    /// Index into the document's sentences.
+    i: usize,
+    text: &'a str,
+    /// (norm, stem) of every word token.
+    words: Vec<(&'a str, &'a str)>,
+}
+
+#[derive(Serialize)]
+struct DumpArticle<'a> {
+    id: &'a str,
+    lang: &'a str,
+    k: usize,
+    title: Option<&'a str>,
+    /// Body sentences only (the candidates every system chooses from).
+    sentences: Vec<DumpSentence<'a>>,
+}
+
+/// Write our segmentation and tokens (see `--dump`).
+fn dump(path: &PathBuf, sets: &[Vec<Prepared<'_>>]) -> anyhow::Result<()> {
+    let f =
+        std::fs::File::create(path).with_context(|| format!("cannot create {}", path.display()))?;
+    let mut w = std::io::BufWriter::new(f);
+    for p in sets.iter().flatten() {
+        let d = &p.doc;
+        let sentences = d
+            .sentences
+            .iter()
+            .enumerate()
+            .filter(|(_, s)| s.role == Role::Body)
+            .map(|(i, s)| DumpSentence {
+                i,
+                text: d.sentence_text(s),
+                words: d
+                    .sentence_tokens(s)
+                    .iter()
+                    .filter(|t| t.kind == TokenKind::Word)
+                    .map(|t| (d.norm(t), d.stem(t)))
+                    .collect(),
+            })
+            .collect();
+        let a = DumpArticle {
+            id: p.id,
+            lang: p.lang,
+            k: p.k,
+            title: p.title,
+            sentences,
+        };
+        serde_json::to_writer(&mut w, &a)?;
+        w.write_all(b"\n")?;
+    }
+    w.flush()?;
+    Ok(())
+}
+
+#[derive(Deserialize)]
+struct ExternalRow {
+    id: String,
+    sentences: Vec<String>,
+}
+
+/// An external system's summaries: article id → token ids of each sentence.
+type External = HashMap<String, Vec<Vec<u32>>>;
+
+/// Read an external system's summaries (see `--external`).
+fn read_external(file: &str, vocab: &mut Vocab) -> anyhow::Result<External> {
+    let text = std::fs::read_to_string(file).with_context(|| format!("cannot read {file}"))?;
+    let mut out = HashMap::new();
+    for (i, line) in text.lines().enumerate() {
+        if line.trim().is_empty() {
+            continue;
+        }
+        let row: ExternalRow = serde_json::from_str(line)
+            .with_context(|| format!("{file} line {}: expected {{id, sentences}}", i + 1))?;
+        let ids = row.sentences.iter().map(|s| vocab.ids(s)).collect();
+        out.insert(row.id, ids);
+    }
+    Ok(out)
 }
 
 /// Objective of the search: mean over the sets of mean(R1, R2, RL) of `ours`.
@@ -502,7 +664,10 @@ fn grid(sets: &[Vec<Prepared<'_>>], start: SummaryConfig, fixed: &[&str]) -> Sum
     }
     for set in sets {
         let s = run_system(System::Ours, set, &best, &mut scratch);
-        println!("  set: {:.1} / {:.1} / {:.1}", s.r[0], s.r[1], s.r[2]);
+        println!(
+            "  set: {:.1} / {:.1} / {:.1} / {:.1}",
+            s.r[0], s.r[1], s.r[2], s.r[3]
+        );
     }
     best
 }
