@@ -603,6 +603,11 @@ const PARAMS: &[Param] = &[
         &[0.5, 1.0, 2.0, 3.0, 5.0, 8.0, 15.0],
         |c, v| c.position_decay = v,
     ),
+    (
+        "position_power",
+        &[0.5, 0.75, 1.0, 1.5, 2.0, 3.0],
+        |c, v| c.position_power = v,
+    ),
     ("w_paragraph_start", &[0.0, 0.05, 0.1, 0.2, 0.4], |c, v| {
         c.w_paragraph_start = v
     }),

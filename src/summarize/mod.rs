@@ -94,11 +94,17 @@ pub struct SummaryConfig {
     /// this many, so fragments do not win on density.
     pub length_floor: f32,
 
-    /// Weight of the position prior `P = 1 / (1 + rank / position_decay)`,
+    /// Weight of the position prior
+    /// `P = (1 + rank / position_decay) ^ -position_power`,
     /// rank = index among body sentences.
     pub w_position: f32,
-    /// Body-sentence rank at which the position prior has halved.
+    /// Body-sentence rank at which the position prior has halved (with
+    /// `position_power` = 1).
     pub position_decay: f32,
+    /// Shape of the position prior's tail: 1 = hyperbolic (the tuned
+    /// default), > 1 falls faster after the opening, < 1 keeps later
+    /// sentences in play.
+    pub position_power: f32,
     /// Bonus for the first sentence of a paragraph (paragraph leads carry
     /// the paragraph's point).
     pub w_paragraph_start: f32,
@@ -143,6 +149,7 @@ impl Default for SummaryConfig {
             length_floor: 24.0,
             w_position: 1.0,
             position_decay: 1.0,
+            position_power: 1.0,
             w_paragraph_start: 0.0,
             w_title: 0.25,
             w_centrality: 1.5,

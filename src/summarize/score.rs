@@ -379,7 +379,13 @@ impl Scratch {
             let Some(s) = self.sents.get(i) else { break };
             let e = if max_e > 0.0 { e / max_e } else { 0.0 };
             let c = if max_c > 0.0 { c / max_c } else { 0.0 };
-            let p = 1.0 / (1.0 + s.rank as f32 / cfg.position_decay.max(1e-3));
+            let base = 1.0 + s.rank as f32 / cfg.position_decay.max(1e-3);
+            // Power 1 is computed without powf so the default stays exact.
+            let p = if cfg.position_power == 1.0 {
+                1.0 / base
+            } else {
+                base.powf(-cfg.position_power)
+            };
             let t = if title_n > 0.0 {
                 intersect_count(self.stems_of(s), &self.title) as f32 / title_n
             } else {

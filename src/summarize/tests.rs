@@ -585,3 +585,50 @@ fn intersect_count_sets_and_multisets() {
     assert!((jaccard(&[1, 3, 5, 7], &[2, 3, 4, 7, 9]) - 2.0 / 7.0).abs() < 1e-6);
     assert_eq!(jaccard(&[], &[]), 0.0);
 }
+
+#[test]
+fn position_power_reshapes_the_prior() {
+    // Centrality C (Σ ln df over shared stems, all three sentences under the
+    // length floor): s0 2·ln3, s1 = s2 2·ln3 + 3·ln2 → C0 ≈ 0.51, C1 = 1.
+    // Power 1: s0 = 1 + 1.5·0.51 ≈ 1.77 < s1 = 0.5 + 1.5 = 2.0 → s1.
+    // Power 4: s1 = 2^-4 + 1.5 ≈ 1.56 < s0 → the opening sentence.
+    let parts: &[(Role, u32, &str)] = &[
+        (
+            Role::Body,
+            0,
+            "Officials met on Monday to discuss the harbour budget and other matters today.",
+        ),
+        (
+            Role::Body,
+            0,
+            "The harbour budget covers harbour cranes, harbour roads and the harbour budget office staff.",
+        ),
+        (
+            Role::Body,
+            0,
+            "The harbour cranes and harbour roads need the harbour budget office for the harbour budget.",
+        ),
+    ];
+    let text = join(parts);
+    let d = build(&text, parts, Lang::En);
+    let base = SummaryConfig {
+        w_entity: 0.0,
+        w_title: 0.0,
+        w_position: 1.0,
+        position_decay: 1.0,
+        w_centrality: 1.5,
+        ..SummaryConfig::default()
+    };
+    let steep = SummaryConfig {
+        position_power: 4.0,
+        ..base.clone()
+    };
+    let pick = |cfg: &SummaryConfig| {
+        let c = summarize(&d, &Entities::default(), cfg, &sents(1), &mut |_| {
+            ControlFlow::Continue(())
+        });
+        idx(&c)
+    };
+    assert_eq!(pick(&base), vec![1]);
+    assert_eq!(pick(&steep), vec![0]);
+}
