@@ -13,12 +13,23 @@
 //! time per article of this thread (Linux `/proc/thread-self/schedstat`):
 //! on a machine shared with compilers, wall time includes time the thread
 //! was not running, CPU time does not.
+//!
+//! `analyze_loop --dump FILE...` instead prints, for every file, the whole
+//! text `Document` (every token's offsets, kind, norm, stem and proclitic
+//! count; every sentence's span, role and paragraph) and the `Analysis` JSON
+//! with its timings zeroed: a deterministic golden output to diff before and
+//! after a performance change, which must not change any result.
 use nutgraf::pipeline::{Analyzer, Limits, Request};
+use nutgraf::text::{self, TextOptions};
+use std::fmt::Write;
 use std::path::PathBuf;
 use std::time::Instant;
 
 fn main() -> anyhow::Result<()> {
     let args: Vec<String> = std::env::args().collect();
+    if args.get(1).map(String::as_str) == Some("--dump") {
+        return dump(args.get(2..).unwrap_or(&[]));
+    }
     let path = args
         .get(1)
         .ok_or_else(|| anyhow::anyhow!("usage: analyze_loop ARTICLE [ITERATIONS] [MODEL_DIR]"))?;
@@ -61,6 +72,63 @@ fn main() -> anyhow::Result<()> {
         s.summary_us,
         s.total_us,
     );
+    Ok(())
+}
+
+/// The golden dump of `--dump` (see the module doc), models from `models/`.
+fn dump(files: &[String]) -> anyhow::Result<()> {
+    let analyzer = Analyzer::load(&PathBuf::from("models"), Limits::default())?;
+    let mut out = String::new();
+    for path in files {
+        let text = std::fs::read_to_string(path)?;
+        let doc = text::analyze(&text, TextOptions::default());
+        writeln!(
+            out,
+            "== {path}\nlang {:?} {:08x} hint={} tokens={} sentences={} norm_buf={}",
+            doc.lang,
+            doc.lang_confidence.to_bits(),
+            doc.lang_from_hint,
+            doc.tokens.len(),
+            doc.sentences.len(),
+            doc.norm_buf.len()
+        )?;
+        for t in &doc.tokens {
+            writeln!(
+                out,
+                "t {} {} {} {} {:?} {:?} {:?} {}",
+                t.span.start,
+                t.span.end,
+                t.span.cstart,
+                t.span.cend,
+                t.kind,
+                doc.norm(t),
+                doc.stem(t),
+                t.proclitic_chars
+            )?;
+        }
+        for s in &doc.sentences {
+            writeln!(
+                out,
+                "s {} {} {} {} {:?} {:?} {}",
+                s.span.start, s.span.end, s.span.cstart, s.span.cend, s.role, s.tokens, s.paragraph
+            )?;
+        }
+        match analyzer.analyze_all(&Request::new("dump", &text)) {
+            Ok(mut a) => {
+                let st = &mut a.stats;
+                (
+                    st.text_us,
+                    st.topics_us,
+                    st.entities_us,
+                    st.summary_us,
+                    st.total_us,
+                ) = (0, 0, 0, 0, 0);
+                writeln!(out, "{}", serde_json::to_string(&a)?)?;
+            }
+            Err(e) => writeln!(out, "error: {e}")?,
+        }
+    }
+    print!("{out}");
     Ok(())
 }
 
