@@ -73,8 +73,8 @@ impl FeatureConfig {
 /// "words" (URLs, runs of letters) only contribute their first part.
 const MAX_NGRAM_CHARS: usize = 40;
 
-const SEED_NORM: u64 = 0x6e6f_726d_5f5f_0001;
-const SEED_STEM: u64 = 0x7374_656d_5f5f_0002;
+pub(crate) const SEED_NORM: u64 = 0x6e6f_726d_5f5f_0001;
+pub(crate) const SEED_STEM: u64 = 0x7374_656d_5f5f_0002;
 const SEED_CHAR: u64 = 0x6368_6172_5f5f_0003;
 const SEED_BIGRAM: u64 = 0x6269_6772_5f5f_0004;
 const SEED_NUM: u64 = 0x6e75_6d5f_5f5f_0005;
@@ -107,18 +107,67 @@ pub fn hash_bytes(seed: u64, b: &[u8]) -> u64 {
     }
     let rest = chunks.remainder();
     if !rest.is_empty() {
-        let mut a = [0u8; 8];
-        for (d, s) in a.iter_mut().zip(rest) {
-            *d = *s;
-        }
-        h = (h ^ u64::from_le_bytes(a)).wrapping_mul(P).rotate_left(29);
+        h = (h ^ tail_le(rest)).wrapping_mul(P).rotate_left(29);
     }
     mix64(h)
+}
+
+/// The 1–7 trailing bytes as a zero-padded little-endian u64, with at most
+/// three loads instead of a byte loop (overlapping reads: a byte read twice
+/// lands at the same position both times, so OR-ing them is exact).
+#[inline]
+fn tail_le(b: &[u8]) -> u64 {
+    let r = b.len();
+    let u32_at = |i: usize| -> u64 {
+        b.get(i..i + 4)
+            .and_then(|s| <[u8; 4]>::try_from(s).ok())
+            .map_or(0, |a| u32::from_le_bytes(a) as u64)
+    };
+    let byte = |i: usize| -> u64 { b.get(i).map_or(0, |&x| x as u64) };
+    if r >= 4 {
+        u32_at(0) | (u32_at(r - 4) << (8 * (r - 4)))
+    } else if r > 0 {
+        byte(0) | (byte(r / 2) << (8 * (r / 2))) | (byte(r - 1) << (8 * (r - 1)))
+    } else {
+        0
+    }
 }
 
 #[inline]
 fn bucket(h: u64, seed: u64, mask: u32) -> u32 {
     (mix64(h ^ seed) as u32) & mask
+}
+
+/// Bucket of a bigram or number unit (one row of the bucket matrix).
+#[inline]
+pub fn unit_bucket(key: u64, mask: u32) -> u32 {
+    bucket(key, SEED_UNI, mask)
+}
+
+/// Key of the bigram unit (previous word, this word) from the hashes of
+/// their normalised forms.
+#[inline]
+pub fn bigram_key(prev_h_norm: u64, h_norm: u64) -> u64 {
+    mix64(prev_h_norm.wrapping_mul(0x2545_f491_4f6c_dd1d) ^ h_norm ^ SEED_BIGRAM)
+}
+
+/// Key of the number unit of a numeric token: its digit count (capped at
+/// 8) says "year" vs "score" vs "price" without learning the numbers.
+#[inline]
+pub fn number_key(norm: &str) -> u64 {
+    let digits = norm.bytes().filter(u8::is_ascii_digit).count().min(8);
+    mix64(SEED_NUM ^ digits as u64)
+}
+
+/// Sublinear tf `1 + ln c` (and `c` itself for `c <= 1`), shared by
+/// training and inference so both weigh a unit identically.
+#[inline]
+pub fn sublinear_tf(count: f32) -> f32 {
+    if count <= 1.0 {
+        count
+    } else {
+        1.0 + count.ln()
+    }
 }
 
 /// What a unit is.
@@ -151,12 +200,7 @@ impl Unit<'_> {
     /// Same with the idf already looked up (the word table caches it).
     #[inline]
     pub fn weight_with_idf(&self, cfg: &FeatureConfig, idf: f32) -> f32 {
-        let w = if self.count <= 1.0 {
-            self.count
-        } else {
-            1.0 + self.count.ln()
-        };
-        let w = w * idf;
+        let w = sublinear_tf(self.count) * idf;
         match self.kind {
             UnitKind::Bigram => w * cfg.bigram_weight,
             _ => w,
@@ -197,7 +241,7 @@ pub fn word_key(h_norm: u64, h_stem: u64) -> u64 {
 /// outlets (learning them would learn the *site*, one of the data's traps)
 /// and boilerplate is the site's furniture.
 #[inline]
-fn role_used(role: Role) -> bool {
+pub fn role_used(role: Role) -> bool {
     !matches!(role, Role::Byline | Role::Boilerplate)
 }
 
@@ -246,9 +290,7 @@ pub fn for_each_occurrence<'d>(
                     });
                     if let Some(p) = prev {
                         sink(Unit {
-                            key: mix64(
-                                p.wrapping_mul(0x2545_f491_4f6c_dd1d) ^ h_norm ^ SEED_BIGRAM,
-                            ),
+                            key: bigram_key(p, h_norm),
                             count: c,
                             kind: UnitKind::Bigram,
                         });
@@ -256,14 +298,8 @@ pub fn for_each_occurrence<'d>(
                     prev = Some(h_norm);
                 }
                 TokenKind::Number => {
-                    let digits = doc
-                        .norm(t)
-                        .bytes()
-                        .filter(u8::is_ascii_digit)
-                        .count()
-                        .min(8);
                     sink(Unit {
-                        key: mix64(SEED_NUM ^ digits as u64),
+                        key: number_key(doc.norm(t)),
                         count: c,
                         kind: UnitKind::Number,
                     });
@@ -389,7 +425,7 @@ pub fn expand_unit(
             h_stem,
             ..
         } => expand_word(norm, h_norm, h_stem, cfg, scratch, out),
-        UnitKind::Bigram | UnitKind::Number => out.push((bucket(u.key, SEED_UNI, cfg.mask()), 1.0)),
+        UnitKind::Bigram | UnitKind::Number => out.push((unit_bucket(u.key, cfg.mask()), 1.0)),
     }
 }
 
@@ -440,6 +476,44 @@ mod tests {
         assert_ne!(hash_bytes(1, b"abcdefgh"), hash_bytes(2, b"abcdefgh"));
         // Pinned value: the hash is part of the model format.
         assert_eq!(hash_bytes(0, b""), mix64(0));
+    }
+
+    /// The byte-loop tail of the original hash (the model format).
+    fn hash_bytes_reference(seed: u64, b: &[u8]) -> u64 {
+        const P: u64 = 0x9e37_79b9_7f4a_7c15;
+        let mut h = seed ^ (b.len() as u64).wrapping_mul(P);
+        let mut chunks = b.chunks_exact(8);
+        for c in &mut chunks {
+            let mut a = [0u8; 8];
+            a.copy_from_slice(c);
+            h = (h ^ u64::from_le_bytes(a)).wrapping_mul(P).rotate_left(29);
+        }
+        let rest = chunks.remainder();
+        if !rest.is_empty() {
+            let mut a = [0u8; 8];
+            for (d, s) in a.iter_mut().zip(rest) {
+                *d = *s;
+            }
+            h = (h ^ u64::from_le_bytes(a)).wrapping_mul(P).rotate_left(29);
+        }
+        mix64(h)
+    }
+
+    #[test]
+    fn fast_tail_hash_equals_the_byte_loop() {
+        let src: Vec<u8> = (0u8..=40).map(|i| i.wrapping_mul(37) ^ 0xa5).collect();
+        for len in 0..=40 {
+            for start in 0..3 {
+                let b = &src[start..(start + len).min(src.len())];
+                assert_eq!(hash_bytes(9, b), hash_bytes_reference(9, b), "len {len}");
+            }
+        }
+        for w in ["a", "ab", "abc", "مصر", "économie", "الاقتصاد"] {
+            assert_eq!(
+                hash_bytes(3, w.as_bytes()),
+                hash_bytes_reference(3, w.as_bytes())
+            );
+        }
     }
 
     #[test]

@@ -11,6 +11,7 @@ pub mod train;
 
 use crate::model_file::ModelError;
 use crate::text::{Document, Lang, TextOptions};
+use std::cell::RefCell;
 use std::path::Path;
 
 /// The fixed label set of the API, with IPTC Media Topic codes.
@@ -208,8 +209,19 @@ impl TopicModel {
                 },
             )
         });
-        let mut scratch = model::Scratch::default();
-        let Some((hi, logits, raw)) = self.q.logits(doc, title_doc.as_ref(), &mut scratch) else {
+        // One scratch per thread, reused by every call: no allocation on
+        // the request path once it has grown to the largest document seen.
+        thread_local! {
+            static SCRATCH: RefCell<model::Scratch> = RefCell::new(model::Scratch::default());
+        }
+        let scored = SCRATCH.with(|s| match s.try_borrow_mut() {
+            Ok(mut s) => self.q.logits(doc, title_doc.as_ref(), &mut s),
+            // Re-entrant call (cannot happen today): use a fresh scratch.
+            Err(_) => self
+                .q
+                .logits(doc, title_doc.as_ref(), &mut model::Scratch::default()),
+        });
+        let Some((hi, logits, raw)) = scored else {
             return Vec::new();
         };
         if raw.known_words == 0 {
@@ -389,6 +401,130 @@ mod tests {
             m.predict_text(text, Some(Lang::En)),
             m2.predict_text(text, Some(Lang::En))
         );
+    }
+
+    /// The reference scores of the training-side code path: occurrences
+    /// as `Unit`s, merged by sorting, scored by `score_units`.
+    fn reference_scores(
+        m: &TopicModel,
+        doc: &Document<'_>,
+        title: Option<&Document<'_>>,
+    ) -> model::RawScores {
+        let q = m.quant();
+        let head = q.head(doc.lang).expect("head");
+        let table = &q.tables[head.table];
+        let mut units = Vec::new();
+        features::push_occurrences(doc, &q.cfg, false, &mut units);
+        if let Some(t) = title {
+            features::push_occurrences(t, &q.cfg, true, &mut units);
+        }
+        features::merge_sorted(&mut units);
+        q.score_units(
+            table,
+            &units,
+            &mut features::NgramScratch::default(),
+            &mut Vec::new(),
+        )
+    }
+
+    #[test]
+    fn fast_path_matches_the_training_side_reference() {
+        let m = shipped();
+        let mut scratch = model::Scratch::default();
+        // Mixed cases: repeated words (tf > 1), a separate title (counts
+        // 3x), numbers, unknown words (n-gram fallback), bigrams, and a
+        // sentence with punctuation breaking bigrams.
+        let cases: &[(&str, Option<&str>, Lang)] = &[
+            ("Le gouvernement a présenté le budget. Le budget prévoit 12 milliards, et 2024 sera difficile; zorglubix frobnique.", Some("Budget : le gouvernement tranche"), Lang::Fr),
+            ("The striker scored twice. The striker, again! Scored 3-2 in 2023 against xqzvbl united.", None, Lang::En),
+            ("قال وزير الاقتصاد إن الاقتصاد الوطني سجل نموا بنسبة 3 في المائة. وأضاف الوزير أن النمو سيستمر رغم طقطزنبوخ.", Some("الاقتصاد ينمو"), Lang::Ar),
+        ];
+        for &(text, title, lang) in cases {
+            let doc = analyze(
+                text,
+                TextOptions {
+                    title,
+                    lang_hint: Some(lang),
+                },
+            );
+            let tdoc = doc.extra_title.map(|t| {
+                analyze(
+                    t,
+                    TextOptions {
+                        title: None,
+                        lang_hint: Some(lang),
+                    },
+                )
+            });
+            let want = reference_scores(&m, &doc, tdoc.as_ref());
+            // Twice with the same scratch: reuse must not leak state.
+            for _ in 0..2 {
+                let (_, _, got) = m
+                    .quant()
+                    .logits(&doc, tdoc.as_ref(), &mut scratch)
+                    .expect("scores");
+                assert_eq!(got.words, want.words, "{text}");
+                assert_eq!(got.known_words, want.known_words, "{text}");
+                assert!(
+                    got.known_words < got.words,
+                    "the case must exercise the n-gram fallback"
+                );
+                for (a, b) in got.acc.iter().zip(&want.acc) {
+                    assert!(
+                        (a - b).abs() <= 1e-4 * (1.0 + b.abs()),
+                        "{text}: {a} vs {b}"
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn scratch_grows_and_stays_consistent() {
+        let m = shipped();
+        let small = analyze(
+            "Shares fell as the bank raised interest rates.",
+            TextOptions {
+                title: None,
+                lang_hint: Some(Lang::En),
+            },
+        );
+        let fresh = m
+            .quant()
+            .logits(&small, None, &mut model::Scratch::default())
+            .expect("scores");
+        // A document with thousands of distinct units forces the merge
+        // table to grow several times.
+        let mut big = String::new();
+        for i in 0..3000u32 {
+            // Distinct letter-only pseudo-words (digits would split tokens).
+            let w: String = [i % 26, (i / 26) % 26, (i / 676) % 26]
+                .iter()
+                .map(|&d| char::from(b'a' + d as u8))
+                .collect();
+            // Short sentences: one 6,000-word "sentence" is not prose.
+            big.push_str(&format!("the mar{w}ket {w} rose. "));
+        }
+        let big = analyze(
+            &big,
+            TextOptions {
+                title: None,
+                lang_hint: Some(Lang::En),
+            },
+        );
+        let mut scratch = model::Scratch::default();
+        let (_, _, rb) = m.quant().logits(&big, None, &mut scratch).expect("scores");
+        let rr = reference_scores(&m, &big, None);
+        assert_eq!(rb.words, rr.words);
+        for (a, b) in rb.acc.iter().zip(&rr.acc) {
+            assert!((a - b).abs() <= 1e-3 * (1.0 + b.abs()), "{a} vs {b}");
+        }
+        let again = m
+            .quant()
+            .logits(&small, None, &mut scratch)
+            .expect("scores");
+        assert_eq!(again.1, fresh.1);
+        assert_eq!(again.2.words, fresh.2.words);
     }
 
     #[test]

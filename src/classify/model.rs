@@ -23,7 +23,7 @@
 use super::features::{self, FeatureConfig, NgramScratch, Unit, UnitKind};
 use super::TopicLabel;
 use crate::model_file::{ByteReader, ByteWriter, ModelError};
-use crate::text::{Document, Lang};
+use crate::text::{Document, Lang, Role, TokenKind};
 
 /// Kind tag and format version of `models/topics.bin`.
 pub const KIND: &[u8; 4] = b"TOP1";
@@ -215,66 +215,177 @@ fn axpy(acc: &mut [f32; MAX_COLS], row: &QRow, c: f32) {
     }
 }
 
-/// Reusable per-call scratch (kept thread-local by the caller to avoid
-/// allocating on every request).
-#[derive(Default)]
-pub struct Scratch<'d> {
-    pub merged: Vec<Unit<'d>>,
-    slots: Vec<u32>,
-    ngram: NgramScratch,
-    feats: Vec<(u32, f32)>,
+/// What a merged inference entry is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+enum EntKind {
+    #[default]
+    Word,
+    Bigram,
+    Number,
 }
 
-impl<'d> Scratch<'d> {
-    /// Prepare the merge table for at most `max_units` distinct units
-    /// (load ≤ 0.5, so probing always finds a free slot quickly).
-    pub fn reset(&mut self, max_units: usize) {
-        self.merged.clear();
-        self.merged.reserve(max_units.min(1 << 16));
-        let cap = (max_units * 2).next_power_of_two().max(16);
-        self.slots.clear();
-        self.slots.resize(cap, 0);
-    }
+/// One distinct unit of the document being classified: 24 bytes, no
+/// borrowed strings (so the scratch can live in a thread-local and be
+/// reused by every call without a lifetime tying it to one document).
+#[derive(Debug, Clone, Copy, Default)]
+struct Ent {
+    /// Words: hash of the normalised form (within one document the stem is a
+    /// function of the normalised form, so this identifies the word unit).
+    /// Bigrams/numbers: the unit key itself.
+    key: u64,
+    count: f32,
+    /// Words: index of the first token with this form (in the title
+    /// document when `title` is set), to find its stem and char n-grams.
+    tok: u32,
+    /// Slot of the merge table holding this entry (cleared on reset).
+    slot: u32,
+    kind: EntKind,
+    title: bool,
+}
 
-    /// Add one occurrence: merge with an earlier one of the same key, else
-    /// append (first-occurrence order: deterministic, no sort).
-    #[inline]
-    pub fn insert(&mut self, u: Unit<'d>) {
-        let cap = self.slots.len();
-        if cap == 0 || self.merged.len() * 2 >= cap {
-            // Not sized for this many units: grow and rehash (never on the
-            // normal path, where `reset` was given an upper bound).
-            let old = std::mem::take(&mut self.merged);
-            self.reset((old.len() + 1) * 2);
-            for o in old {
-                self.insert(o);
+/// Counts up to this value (integers: occurrences count 1, title ones 3)
+/// take their `1 + ln c` from a table instead of a logarithm.
+const TF_TABLE: usize = 256;
+
+/// Reusable inference scratch. [`QuantModel::logits`] merges token
+/// occurrences into a flat open-addressing table here; nothing is allocated
+/// per call once the buffers have grown to the largest document seen.
+pub struct Scratch {
+    /// Open-addressing index: 0 = free, else index + 1 into `ents`.
+    slots: Vec<u32>,
+    ents: Vec<Ent>,
+    ngram: NgramScratch,
+    feats: Vec<(u32, f32)>,
+    /// `sublinear_tf(i)` for integer counts.
+    tf: Vec<f32>,
+}
+
+impl Default for Scratch {
+    fn default() -> Self {
+        Scratch {
+            slots: vec![0; 1024],
+            ents: Vec::with_capacity(512),
+            ngram: NgramScratch::default(),
+            feats: Vec::new(),
+            tf: (0..TF_TABLE)
+                .map(|i| features::sublinear_tf(i as f32))
+                .collect(),
+        }
+    }
+}
+
+impl Scratch {
+    /// Forget the previous document: clear only the slots it used (cheaper
+    /// than wiping the whole index), and give back memory a monster document
+    /// made the index grow to.
+    fn reset(&mut self) {
+        if self.slots.len() > 1 << 18 {
+            self.slots = vec![0; 1024];
+        } else {
+            for e in &self.ents {
+                if let Some(s) = self.slots.get_mut(e.slot as usize) {
+                    *s = 0;
+                }
             }
         }
+        self.ents.clear();
+    }
+
+    /// Double the index and re-insert every entry (load kept ≤ 1/2).
+    fn grow(&mut self) {
+        let cap = (self.slots.len() * 2).max(1024);
+        self.slots.clear();
+        self.slots.resize(cap, 0);
+        let m = cap - 1;
+        for (i, e) in self.ents.iter_mut().enumerate() {
+            let mut s = (e.key as usize) & m;
+            while let Some(slot) = self.slots.get_mut(s) {
+                if *slot == 0 {
+                    *slot = i as u32 + 1;
+                    e.slot = s as u32;
+                    break;
+                }
+                s = (s + 1) & m;
+            }
+        }
+    }
+
+    /// Add one occurrence: merge with an earlier one of the same unit, else
+    /// append (first-occurrence order: deterministic, no sort).
+    #[inline]
+    fn add(&mut self, key: u64, kind: EntKind, count: f32, tok: u32, title: bool) {
+        if self.ents.len() * 2 >= self.slots.len() {
+            self.grow();
+        }
         let m = self.slots.len() - 1;
-        let mut s = (u.key as usize) & m;
+        let mut s = (key as usize) & m;
         while let Some(slot) = self.slots.get_mut(s) {
             if *slot == 0 {
-                *slot = self.merged.len() as u32 + 1;
-                self.merged.push(u);
+                *slot = self.ents.len() as u32 + 1;
+                self.ents.push(Ent {
+                    key,
+                    count,
+                    tok,
+                    slot: s as u32,
+                    kind,
+                    title,
+                });
                 return;
             }
-            let i = (*slot - 1) as usize;
-            if let Some(e) = self.merged.get_mut(i) {
-                if e.key == u.key {
-                    e.count += u.count;
+            if let Some(e) = self.ents.get_mut((*slot - 1) as usize) {
+                if e.key == key && e.kind == kind {
+                    e.count += count;
                     return;
                 }
             }
             s = (s + 1) & m;
         }
     }
-}
 
-/// Merge occurrences by key (see [`Scratch::insert`]).
-pub fn merge_hashed<'d>(occ: &[Unit<'d>], scratch: &mut Scratch<'d>) {
-    scratch.reset(occ.len());
-    for u in occ {
-        scratch.insert(*u);
+    /// Merge the unit occurrences of `doc` (same units, same order and same
+    /// counts as [`features::for_each_occurrence`], which training uses).
+    fn collect(&mut self, doc: &Document<'_>, cfg: &FeatureConfig, title: bool) {
+        for s in &doc.sentences {
+            if !features::role_used(s.role) {
+                continue;
+            }
+            let c = if title || s.role == Role::Title {
+                cfg.title_weight
+            } else {
+                1.0
+            };
+            let mut prev: Option<u64> = None;
+            let first = s.tokens.start;
+            for (i, t) in doc.sentence_tokens(s).iter().enumerate() {
+                match t.kind {
+                    TokenKind::Word => {
+                        let norm = doc.norm(t);
+                        if norm.is_empty() {
+                            prev = None;
+                            continue;
+                        }
+                        let h = features::hash_bytes(features::SEED_NORM, norm.as_bytes());
+                        let tok = u32::try_from(first + i).unwrap_or(u32::MAX);
+                        self.add(h, EntKind::Word, c, tok, title);
+                        if let Some(p) = prev {
+                            self.add(features::bigram_key(p, h), EntKind::Bigram, c, 0, title);
+                        }
+                        prev = Some(h);
+                    }
+                    TokenKind::Number => {
+                        self.add(
+                            features::number_key(doc.norm(t)),
+                            EntKind::Number,
+                            c,
+                            0,
+                            title,
+                        );
+                        prev = None;
+                    }
+                    TokenKind::Punct | TokenKind::Symbol => prev = None,
+                }
+            }
+        }
     }
 }
 
@@ -292,7 +403,9 @@ impl QuantModel {
         self.heads.iter().find(|h| h.lang == lang)
     }
 
-    /// Score merged units against a table.
+    /// Score merged units against a table (the reference path over
+    /// [`Unit`]s; inference uses the flat scratch of [`Self::logits`], and a
+    /// test checks that both agree).
     pub fn score_units(
         &self,
         t: &Table,
@@ -356,32 +469,114 @@ impl QuantModel {
         }
     }
 
+    /// Score the merged entries of `scratch` (the fast path).
+    fn score_scratch(
+        &self,
+        t: &Table,
+        doc: &Document<'_>,
+        title_doc: Option<&Document<'_>>,
+        scratch: &mut Scratch,
+    ) -> RawScores {
+        let cfg = &self.cfg;
+        let mask = t.rows.len().wrapping_sub(1);
+        let umask = cfg.mask();
+        let mut acc = [0.0f32; MAX_COLS];
+        let mut sum_sq = 0.0f32;
+        let mut known = 0usize;
+        let mut words = 0usize;
+        let Scratch {
+            ents,
+            ngram,
+            feats,
+            tf,
+            ..
+        } = scratch;
+        let tf_of = |c: f32| -> f32 {
+            let i = c as usize;
+            if i as f32 == c {
+                if let Some(&v) = tf.get(i) {
+                    return v;
+                }
+            }
+            features::sublinear_tf(c)
+        };
+        for e in ents.iter() {
+            match e.kind {
+                EntKind::Word => {
+                    let d = if e.title {
+                        title_doc.unwrap_or(doc)
+                    } else {
+                        doc
+                    };
+                    let Some(tok) = d.tokens.get(e.tok as usize) else {
+                        continue;
+                    };
+                    words += 1;
+                    let norm = d.norm(tok);
+                    let stem = d.stem(tok);
+                    let stem = if stem.is_empty() { norm } else { stem };
+                    let h_stem = features::hash_bytes(features::SEED_STEM, stem.as_bytes());
+                    let key = features::word_key(e.key, h_stem);
+                    let tfw = tf_of(e.count);
+                    if let Some(we) = t.find_word(key) {
+                        known += 1;
+                        let w = tfw * we.idf;
+                        sum_sq += w * w;
+                        axpy(&mut acc, &we.row, w);
+                    } else {
+                        let w = tfw * features::idf_of(key, &self.idf);
+                        sum_sq += w * w;
+                        feats.clear();
+                        features::expand_word(norm, e.key, h_stem, cfg, ngram, feats);
+                        for &(b, v) in feats.iter() {
+                            if let Some(r) = t.rows.get(b as usize & mask) {
+                                axpy(&mut acc, r, w * v);
+                            }
+                        }
+                    }
+                }
+                EntKind::Bigram | EntKind::Number => {
+                    let mut w = tf_of(e.count) * features::idf_of(e.key, &self.idf);
+                    if e.kind == EntKind::Bigram {
+                        w *= cfg.bigram_weight;
+                    }
+                    sum_sq += w * w;
+                    let b = features::unit_bucket(e.key, umask) as usize;
+                    if let Some(r) = t.rows.get(b & mask) {
+                        axpy(&mut acc, r, w);
+                    }
+                }
+            }
+        }
+        let z = features::doc_scale(sum_sq, cfg);
+        for a in acc.iter_mut() {
+            *a *= z;
+        }
+        RawScores {
+            acc,
+            known_words: known,
+            words,
+        }
+    }
+
     /// Logits (bias added, not temperature-scaled) over the head's table
     /// columns for a document; `None` when the language has no head or the
     /// document has no usable word.
-    pub fn logits<'d>(
+    pub fn logits(
         &self,
-        doc: &'d Document<'_>,
-        title_doc: Option<&'d Document<'_>>,
-        scratch: &mut Scratch<'d>,
+        doc: &Document<'_>,
+        title_doc: Option<&Document<'_>>,
+        scratch: &mut Scratch,
     ) -> Option<(usize, [f32; MAX_COLS], RawScores)> {
         let hi = self.heads.iter().position(|h| h.lang == doc.lang)?;
         let head = self.heads.get(hi)?;
         let table = self.tables.get(head.table)?;
-        // A token yields at most two units (word, bigram).
-        let n_tok = doc.tokens.len() + title_doc.map_or(0, |d| d.tokens.len());
-        scratch.reset(2 * n_tok);
-        let cfg = &self.cfg;
-        features::for_each_occurrence(doc, cfg, false, |u| scratch.insert(u));
+        scratch.reset();
+        scratch.collect(doc, &self.cfg, false);
         if let Some(td) = title_doc {
-            features::for_each_occurrence(td, cfg, true, |u| scratch.insert(u));
+            scratch.collect(td, &self.cfg, true);
         }
-        let raw = self.score_units(
-            table,
-            &scratch.merged,
-            &mut scratch.ngram,
-            &mut scratch.feats,
-        );
+        let raw = self.score_scratch(table, doc, title_doc, scratch);
         if raw.words == 0 {
             return None;
         }
@@ -391,7 +586,6 @@ impl QuantModel {
         }
         Some((hi, l, raw))
     }
-
     /// Softmax over the allowed columns at temperature `t`, sorted desc.
     pub fn probs(&self, head: &Head, logits: &[f32; MAX_COLS], t: f32) -> Vec<(TopicLabel, f32)> {
         let table = match self.tables.get(head.table) {
