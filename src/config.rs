@@ -46,6 +46,12 @@ pub struct ServeConfig {
     /// get RESOURCE_EXHAUSTED at once; streams wait for a slot.
     #[arg(long, env = "NUTGRAF_MAX_CONCURRENT_ANALYSES", default_value_t = 64)]
     pub max_concurrent_analyses: usize,
+    /// Streamed articles (AnalyzeStream calls, AnalyzeBatch items) allowed to
+    /// wait for a slot at once, server-wide; past it they get
+    /// RESOURCE_EXHAUSTED at once. Each waiter holds its decoded article, so
+    /// this bounds what all connections together can park in memory.
+    #[arg(long, env = "NUTGRAF_MAX_WAITING_ANALYSES", default_value_t = 256)]
+    pub max_waiting_analyses: usize,
     /// CPU worker threads for analyses (0 = one per core).
     #[arg(long, env = "NUTGRAF_WORKER_THREADS", default_value_t = 0)]
     pub worker_threads: usize,

@@ -1592,3 +1592,89 @@ async fn oversize_message_is_resource_exhausted() {
         .expect("the connection still serves");
     srv.shutdown();
 }
+
+/// Streams wait for a slot only up to the server-wide `--max-waiting-analyses`:
+/// past it a stream gets RESOURCE_EXHAUSTED at once (naming both limits),
+/// however many connections the callers spread their streams over, and a
+/// waiter that is served frees its place.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn waiting_streams_are_capped_server_wide() {
+    let (srv, c) = start_srv(&[
+        "--worker-threads=1",
+        "--max-concurrent-analyses=1",
+        "--max-waiting-analyses=2",
+    ])
+    .await;
+    let big = long_text(900_000);
+    // Poll a pool gauge until it reaches `want`.
+    async fn until(what: &str, want: i64, read: impl Fn() -> i64) {
+        let t = Instant::now();
+        while read() < want {
+            assert!(
+                t.elapsed() < Duration::from_secs(20),
+                "{what} never reached {want}"
+            );
+            tokio::time::sleep(Duration::from_millis(1)).await;
+        }
+    }
+    let c = c.max_encoding_message_size(8 << 20);
+    // One stream holds the only slot; two more wait, each on its own connection.
+    let mut c0 = c.clone();
+    let mut running = c0
+        .analyze_stream(req("running", &big))
+        .await
+        .unwrap()
+        .into_inner();
+    until("in flight", 1, || srv.pool.in_flight()).await;
+    let mut waiting = Vec::new();
+    for i in 0..2 {
+        let mut ci = client(&srv).await.max_encoding_message_size(8 << 20);
+        waiting.push(
+            ci.analyze_stream(req(&format!("wait-{i}"), &big))
+                .await
+                .unwrap()
+                .into_inner(),
+        );
+        until("waiting", i + 1, || srv.pool.waiting() as i64).await;
+    }
+    // The next one, on yet another connection, is refused at once.
+    let mut cx = client(&srv).await;
+    let t = Instant::now();
+    let mut refused = cx
+        .analyze_stream(req("refused", EN))
+        .await
+        .unwrap()
+        .into_inner();
+    let err = loop {
+        match refused.message().await {
+            Ok(Some(_)) => continue,
+            Ok(None) => panic!("a stream past the waiting limit was served"),
+            Err(s) => break s,
+        }
+    };
+    let took = t.elapsed();
+    assert_eq!(err.code(), Code::ResourceExhausted, "{err:?}");
+    assert!(
+        err.message().contains("1 concurrent analyses") && err.message().contains("2 waiting"),
+        "the message names both limits: {}",
+        err.message()
+    );
+    println!("stream past the waiting limit: RESOURCE_EXHAUSTED after {took:?}");
+    // Everyone admitted is served in the end, and the queue empties.
+    for s in std::iter::once(&mut running).chain(waiting.iter_mut()) {
+        let mut done = false;
+        while let Some(ev) = s.message().await.expect("admitted streams succeed") {
+            done |= matches!(ev.event, Some(pb::analyze_event::Event::Done(_)));
+        }
+        assert!(done, "every admitted stream ends with its result");
+    }
+    assert_eq!(srv.pool.waiting(), 0);
+    assert!(wait_idle(&srv, Duration::from_secs(30)).await.is_ok());
+    let m = http_get(srv.metrics_addr, "/metrics").await;
+    assert!(
+        m.contains("reason=\"queue_full\""),
+        "refusals are counted by reason"
+    );
+    assert_serving(&srv).await;
+    srv.shutdown();
+}

@@ -136,6 +136,7 @@ pub async fn start(cfg: &ServeConfig, analyzer: Arc<Analyzer>) -> anyhow::Result
     let pool = Arc::new(pool::CpuPool::new(
         cfg.workers(),
         cfg.max_concurrent_analyses,
+        cfg.max_waiting_analyses,
     )?);
     let draining = Arc::new(AtomicBool::new(false));
     let settings = service::ServiceSettings {

@@ -4,10 +4,13 @@
 //! Why both: the pool bounds CPU parallelism (more threads than cores only
 //! adds latency), the semaphore bounds *memory and queueing* (requests
 //! waiting for a thread each hold their article). Unary calls that find no
-//! permit are rejected at once; streams wait for one.
+//! permit are rejected at once; streams wait for one, but only up to a
+//! server-wide number of waiters: without that cap, every connection could
+//! park `--max-concurrent-streams` decoded articles, and many connections an
+//! unbounded number of them.
 
 use std::future::Future;
-use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::{oneshot, OwnedSemaphorePermit, Semaphore};
@@ -41,6 +44,8 @@ impl Drop for CancelOnDrop {
 pub enum PoolError {
     /// No admission slot free (unary calls only).
     Overloaded,
+    /// No slot free and already as many callers waiting as allowed.
+    QueueFull,
     /// The pool is gone (server shutting down) or the job panicked.
     Unavailable,
 }
@@ -51,6 +56,8 @@ pub struct CpuPool {
     permits: Arc<Semaphore>,
     max: usize,
     in_flight: Arc<AtomicI64>,
+    waiting: Arc<AtomicUsize>,
+    max_waiting: usize,
 }
 
 impl std::fmt::Debug for CpuPool {
@@ -58,6 +65,7 @@ impl std::fmt::Debug for CpuPool {
         f.debug_struct("CpuPool")
             .field("threads", &self.pool.current_num_threads())
             .field("max_in_flight", &self.max)
+            .field("max_waiting", &self.max_waiting)
             .finish()
     }
 }
@@ -67,8 +75,20 @@ pub struct Admission {
     _permit: OwnedSemaphorePermit,
 }
 
+/// One caller counted in `waiting` until it gets a slot or gives up (its
+/// future dropped: client gone, deadline passed).
+struct Waiter(Arc<AtomicUsize>);
+
+impl Drop for Waiter {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::AcqRel);
+    }
+}
+
 impl CpuPool {
-    pub fn new(threads: usize, max_in_flight: usize) -> std::io::Result<Self> {
+    /// `max_waiting` callers may wait for a slot at once (streams and batch
+    /// items); past that they get `QueueFull`. 0 = nobody waits.
+    pub fn new(threads: usize, max_in_flight: usize, max_waiting: usize) -> std::io::Result<Self> {
         let pool = rayon::ThreadPoolBuilder::new()
             .num_threads(threads.max(1))
             .thread_name(|i| format!("nutgraf-cpu-{i}"))
@@ -79,6 +99,8 @@ impl CpuPool {
             permits: Arc::new(Semaphore::new(max_in_flight.max(1))),
             max: max_in_flight.max(1),
             in_flight: Arc::new(AtomicI64::new(0)),
+            waiting: Arc::new(AtomicUsize::new(0)),
+            max_waiting,
         })
     }
 
@@ -95,6 +117,15 @@ impl CpuPool {
         self.in_flight.load(Ordering::Relaxed)
     }
 
+    pub fn max_waiting(&self) -> usize {
+        self.max_waiting
+    }
+
+    /// Callers waiting for a slot now.
+    pub fn waiting(&self) -> usize {
+        self.waiting.load(Ordering::Acquire)
+    }
+
     /// A slot now, or `Overloaded`.
     pub fn try_admit(&self) -> Result<Admission, PoolError> {
         self.permits
@@ -104,10 +135,25 @@ impl CpuPool {
             .map_err(|_| PoolError::Overloaded)
     }
 
-    /// Wait for a slot.
+    /// A slot now, or wait for one if fewer than `max_waiting` callers are
+    /// already waiting; otherwise `QueueFull` at once.
     pub fn admit(&self) -> impl Future<Output = Result<Admission, PoolError>> + Send + 'static {
         let permits = self.permits.clone();
+        let waiting = self.waiting.clone();
+        let max_waiting = self.max_waiting;
         async move {
+            if let Ok(p) = permits.clone().try_acquire_owned() {
+                return Ok(Admission { _permit: p });
+            }
+            if waiting
+                .fetch_update(Ordering::AcqRel, Ordering::Acquire, |w| {
+                    (w < max_waiting).then_some(w + 1)
+                })
+                .is_err()
+            {
+                return Err(PoolError::QueueFull);
+            }
+            let _waiter = Waiter(waiting);
             permits
                 .acquire_owned()
                 .await
@@ -170,7 +216,7 @@ mod tests {
 
     #[tokio::test]
     async fn runs_and_limits() {
-        let pool = CpuPool::new(1, 1).unwrap();
+        let pool = CpuPool::new(1, 1, 0).unwrap();
         let a = pool.try_admit().unwrap();
         assert_eq!(pool.try_admit().err(), Some(PoolError::Overloaded));
         let (v, _) = pool
@@ -182,8 +228,48 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn waiters_are_capped_and_leave_the_queue_when_dropped() {
+        let pool = CpuPool::new(1, 1, 2).unwrap();
+        let slot = pool.try_admit().unwrap();
+        // Two callers may wait; the third is refused at once.
+        let w1 = tokio::spawn(pool.admit());
+        let w2 = tokio::spawn(pool.admit());
+        let t = Instant::now();
+        while pool.waiting() < 2 && t.elapsed() < Duration::from_secs(5) {
+            tokio::time::sleep(Duration::from_millis(1)).await;
+        }
+        assert_eq!(pool.waiting(), 2);
+        assert_eq!(pool.admit().await.err(), Some(PoolError::QueueFull));
+        // A waiter that gives up frees its place in the queue.
+        w2.abort();
+        let _ = w2.await;
+        assert_eq!(pool.waiting(), 1);
+        let w3 = tokio::spawn(pool.admit());
+        // The slot goes to a waiter when released.
+        drop(slot);
+        let first = tokio::time::timeout(Duration::from_secs(5), w1)
+            .await
+            .expect("first waiter admitted")
+            .expect("task ran");
+        assert!(first.is_ok());
+        drop(first);
+        let third = tokio::time::timeout(Duration::from_secs(5), w3)
+            .await
+            .expect("third waiter admitted")
+            .expect("task ran");
+        assert!(third.is_ok());
+        assert_eq!(pool.waiting(), 0);
+    }
+
+    #[tokio::test]
+    async fn a_free_slot_needs_no_queue_place() {
+        let pool = CpuPool::new(1, 1, 0).unwrap();
+        assert!(pool.admit().await.is_ok());
+    }
+
+    #[tokio::test]
     async fn dropping_the_future_cancels() {
-        let pool = CpuPool::new(1, 4).unwrap();
+        let pool = CpuPool::new(1, 4, 0).unwrap();
         let flag = CancelFlag::default();
         let seen = flag.clone();
         let (started_tx, started_rx) = std::sync::mpsc::channel();

@@ -76,9 +76,19 @@ impl ArticleSvc {
         ))
     }
 
+    fn queue_full(&self) -> Status {
+        self.metrics.rejected("queue_full");
+        Status::resource_exhausted(format!(
+            "server is at its limit of {} concurrent analyses and {} waiting ones: retry with backoff",
+            self.pool.max_in_flight(),
+            self.pool.max_waiting()
+        ))
+    }
+
     fn pool_status(&self, e: PoolError) -> Status {
         match e {
             PoolError::Overloaded => self.overloaded(),
+            PoolError::QueueFull => self.queue_full(),
             PoolError::Unavailable => {
                 Status::internal("analysis failed unexpectedly; the error was logged")
             }
@@ -454,6 +464,7 @@ impl pb::article_service_server::ArticleService for ArticleSvc {
                 batch_window: self.settings.batch_window as u32,
                 request_timeout_ms: self.settings.request_timeout.as_millis() as u64,
                 max_id_bytes: limits.max_id_bytes as u32,
+                max_waiting_analyses: u32::try_from(self.pool.max_waiting()).unwrap_or(u32::MAX),
             }),
         };
         self.metrics
