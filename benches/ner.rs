@@ -4,6 +4,9 @@
 //! `cargo bench --bench ner`. Texts are the project's own short articles,
 //! repeated to about 2,000 tokens; the text pipeline runs outside the timed
 //! loop.
+mod common;
+use common::cpu_ticks;
+
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use nutgraf::ner::features::TokView;
 use nutgraf::ner::model::{LangTagger, Scratch};
@@ -127,16 +130,6 @@ fn tag_doc<'d>(
         tagger.tag(views, scratch, out);
         black_box(&out);
     }
-}
-
-/// User + system CPU time of this thread in clock ticks (Linux only).
-fn cpu_ticks() -> Option<u64> {
-    let s = std::fs::read_to_string("/proc/thread-self/stat").ok()?;
-    let rest = s.rsplit_once(')')?.1;
-    let f: Vec<&str> = rest.split_whitespace().collect();
-    let user: u64 = f.get(11)?.parse().ok()?;
-    let sys: u64 = f.get(12)?.parse().ok()?;
-    Some(user + sys)
 }
 
 criterion_group! {

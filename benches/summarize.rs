@@ -5,6 +5,9 @@
 //! Run: `cargo bench --bench summarize`. Target: ≥ 20,000 articles/s per
 //! core, i.e. ≤ 50 µs per article.
 
+mod common;
+use common::cpu_ticks;
+
 use criterion::{black_box, criterion_group, criterion_main, Criterion, Throughput};
 use nutgraf::ner::{DocEntity, Entities, EntityType, Mention};
 use nutgraf::summarize::{summarize, Length, SummaryConfig};
@@ -242,16 +245,6 @@ fn bench(c: &mut Criterion) {
         });
     }
     g.finish();
-}
-
-/// User + system CPU time of this thread in clock ticks (Linux only).
-fn cpu_ticks() -> Option<u64> {
-    let s = std::fs::read_to_string("/proc/thread-self/stat").ok()?;
-    let rest = s.rsplit_once(')')?.1;
-    let f: Vec<&str> = rest.split_whitespace().collect();
-    let user: u64 = f.get(11)?.parse().ok()?;
-    let sys: u64 = f.get(12)?.parse().ok()?;
-    Some(user + sys)
 }
 
 criterion_group!(benches, bench);

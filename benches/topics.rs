@@ -6,6 +6,9 @@
 //! NER, summary and topics). `topics/analyze+predict_*` includes
 //! `text::analyze` for reference. The article text is written for this bench
 //! (no corpus text).
+mod common;
+use common::cpu_ticks;
+
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use nutgraf::classify::TopicModel;
 use nutgraf::text::{analyze, Lang, TextOptions};
@@ -110,16 +113,6 @@ fn bench(c: &mut Criterion) {
         });
     }
     g.finish();
-}
-
-/// User + system CPU time of this thread in clock ticks (Linux only).
-fn cpu_ticks() -> Option<u64> {
-    let s = std::fs::read_to_string("/proc/thread-self/stat").ok()?;
-    let rest = s.rsplit_once(')')?.1;
-    let f: Vec<&str> = rest.split_whitespace().collect();
-    let user: u64 = f.get(11)?.parse().ok()?;
-    let sys: u64 = f.get(12)?.parse().ok()?;
-    Some(user + sys)
 }
 
 criterion_group!(benches, bench);

@@ -97,40 +97,7 @@ pub fn mix64(mut x: u64) -> u64 {
 /// model format.
 #[inline]
 pub fn hash_bytes(seed: u64, b: &[u8]) -> u64 {
-    const P: u64 = 0x9e37_79b9_7f4a_7c15;
-    let mut h = seed ^ (b.len() as u64).wrapping_mul(P);
-    let mut chunks = b.chunks_exact(8);
-    for c in &mut chunks {
-        let mut a = [0u8; 8];
-        a.copy_from_slice(c);
-        h = (h ^ u64::from_le_bytes(a)).wrapping_mul(P).rotate_left(29);
-    }
-    let rest = chunks.remainder();
-    if !rest.is_empty() {
-        h = (h ^ tail_le(rest)).wrapping_mul(P).rotate_left(29);
-    }
-    mix64(h)
-}
-
-/// The 1–7 trailing bytes as a zero-padded little-endian u64, with at most
-/// three loads instead of a byte loop (overlapping reads: a byte read twice
-/// lands at the same position both times, so OR-ing them is exact).
-#[inline]
-fn tail_le(b: &[u8]) -> u64 {
-    let r = b.len();
-    let u32_at = |i: usize| -> u64 {
-        b.get(i..i + 4)
-            .and_then(|s| <[u8; 4]>::try_from(s).ok())
-            .map_or(0, |a| u32::from_le_bytes(a) as u64)
-    };
-    let byte = |i: usize| -> u64 { b.get(i).map_or(0, |&x| x as u64) };
-    if r >= 4 {
-        u32_at(0) | (u32_at(r - 4) << (8 * (r - 4)))
-    } else if r > 0 {
-        byte(0) | (byte(r / 2) << (8 * (r / 2))) | (byte(r - 1) << (8 * (r - 1)))
-    } else {
-        0
-    }
+    mix64(crate::hash::chunked(seed, b))
 }
 
 #[inline]

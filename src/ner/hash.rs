@@ -19,29 +19,11 @@ pub fn mix(mut x: u64) -> u64 {
     x ^ (x >> 31)
 }
 
-/// Hash of a byte string: 8 bytes at a time, then the tail.
+/// Hash of a byte string (the crate's shared loop, SplitMix64-finalised).
+/// Values are part of the model format: pinned by `stable_values`.
 #[inline]
 pub fn hash_bytes(b: &[u8]) -> u64 {
-    let mut h = SEED ^ (b.len() as u64).wrapping_mul(M);
-    // The words are read with a fixed-size conversion and the tail is
-    // assembled byte by byte: a variable-length `copy_from_slice` into a
-    // stack buffer compiled to a `memcpy` call per hash, ~30,000 calls per
-    // Arabic article (callgrind, issue 9). Values are unchanged (pinned by
-    // `stable_values` and by the shipped model's keys).
-    let mut chunks = b.chunks_exact(8);
-    for c in &mut chunks {
-        let w = <[u8; 8]>::try_from(c).map_or(0, u64::from_le_bytes);
-        h = (h ^ w).wrapping_mul(M).rotate_left(29);
-    }
-    let rest = chunks.remainder();
-    if !rest.is_empty() {
-        let mut w = 0u64;
-        for (i, x) in rest.iter().enumerate() {
-            w |= u64::from(*x) << (8 * i);
-        }
-        h = (h ^ w).wrapping_mul(M).rotate_left(29);
-    }
-    mix(h)
+    mix(crate::hash::chunked(SEED, b))
 }
 
 #[inline]
