@@ -11,6 +11,7 @@ use super::hash::{hash_str, seq_extend, SEQ_START};
 use super::{DocEntity, Entities, EntityType, Mention};
 use crate::text::{Document, Lang, Role, Span, Token};
 use std::collections::HashMap;
+use std::hash::BuildHasherDefault;
 use std::ops::Range;
 use std::sync::OnceLock;
 
@@ -261,6 +262,35 @@ fn is_title_word(lang: Lang, trig: &Triggers, key: u64) -> bool {
     trig.lookup(key) & TITLE_OR_ROLE != 0 || not_names(lang).contains(&key)
 }
 
+/// Hasher of the merging maps, whose keys are already mixed 64-bit hashes
+/// (plus a type tag or an index): one multiply per word and a final mix,
+/// instead of SipHash (most of the hashing cost of `merge`). Keys are
+/// still compared in full, so the maps behave exactly as before.
+#[derive(Default, Clone, Copy)]
+struct MixHasher(u64);
+
+impl std::hash::Hasher for MixHasher {
+    fn finish(&self) -> u64 {
+        super::hash::mix(self.0)
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.write_u64(u64::from(*b));
+        }
+    }
+    fn write_u64(&mut self, x: u64) {
+        self.0 = (self.0.rotate_left(23) ^ x).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    }
+    fn write_usize(&mut self, x: usize) {
+        self.write_u64(x as u64);
+    }
+    fn write_isize(&mut self, x: isize) {
+        self.write_u64(x as u64);
+    }
+}
+
+type MixMap<K, V> = HashMap<K, V, BuildHasherDefault<MixHasher>>;
+
 fn seq_hash(keys: &[u64]) -> u64 {
     keys.iter().fold(SEQ_START, |h, k| seq_extend(h, *k))
 }
@@ -282,7 +312,7 @@ pub fn merge(
         return Entities::default();
     }
     // 1. Groups of identical (type, key sequence), in order of first mention.
-    let mut group_of: HashMap<(EntityType, u64), usize> = HashMap::new();
+    let mut group_of: MixMap<(EntityType, u64), usize> = MixMap::default();
     let mut groups: Vec<Vec<usize>> = Vec::new();
     let mut gkey: Vec<(EntityType, Vec<u64>)> = Vec::new();
     let mut mgroup = Vec::with_capacity(raws.len());
@@ -304,7 +334,7 @@ pub fn merge(
     let mut parent: Vec<usize> = (0..ng).collect();
     let mut by_len: Vec<usize> = (0..ng).collect();
     by_len.sort_by_key(|g| (std::cmp::Reverse(gkey[*g].1.len()), *g));
-    let mut sub_index: HashMap<(EntityType, u64), usize> = HashMap::new();
+    let mut sub_index: MixMap<(EntityType, u64), usize> = MixMap::default();
     let root = |parent: &Vec<usize>, mut g: usize| {
         // Parents always point to longer groups, so this terminates.
         for _ in 0..ng {
@@ -353,7 +383,7 @@ pub fn merge(
         }
     }
     // 3. Entities = roots, mentions in document order.
-    let mut ent_of_root: HashMap<usize, usize> = HashMap::new();
+    let mut ent_of_root: MixMap<usize, usize> = MixMap::default();
     let mut ents: Vec<(EntityType, Vec<usize>)> = Vec::new();
     let mut ment_ent = Vec::with_capacity(raws.len());
     for (i, m) in raws.iter().enumerate() {

@@ -163,23 +163,24 @@ const F_NUM: u32 = 8;
 const F_PUNCT: u32 = 16;
 const F_HYPHEN: u32 = 32;
 
-/// Per-token values every template draws from.
-#[derive(Clone, Copy, Default)]
-struct Info {
-    raw: u64,
-    norm: u64,
-    stem: u64,
-    bare: u64,
-    shape: u64,
-    flags: u32,
-    pre: [u64; 4],
-    suf: [u64; 4],
-    gaz: u32,
-    trig: u32,
+/// Per-token values every template draws from (see [`token_info`]).
+#[derive(Clone, Copy, Default, Debug, PartialEq, Eq)]
+pub(crate) struct Info {
+    pub(crate) raw: u64,
+    pub(crate) norm: u64,
+    pub(crate) stem: u64,
+    pub(crate) bare: u64,
+    pub(crate) shape: u64,
+    pub(crate) flags: u32,
+    pub(crate) pre: [u64; 4],
+    pub(crate) suf: [u64; 4],
+    /// Gazetteer bits: depend on the neighbours (multi-token matches).
+    pub(crate) gaz: u32,
+    pub(crate) trig: u32,
 }
 
-const BOS: u64 = 0x0B05_0B05_0B05_0B05;
-const EOS: u64 = 0x0E05_0E05_0E05_0E05;
+pub(crate) const BOS: u64 = 0x0B05_0B05_0B05_0B05;
+pub(crate) const EOS: u64 = 0x0E05_0E05_0E05_0E05;
 
 /// The first `n` chars (the affix features use the same slices).
 #[cfg(test)]
@@ -212,48 +213,112 @@ fn suffix(s: &str, n: usize) -> Option<&str> {
 }
 
 // Template ids. Changing one invalidates trained models (bump the model version).
-const T_BIAS: u32 = 1;
-const T_RAW: u32 = 2;
-const T_NORM: u32 = 3;
-const T_STEM: u32 = 4;
-const T_BARE: u32 = 5;
-const T_SHAPE: u32 = 6;
-const T_PRE: u32 = 10; // ..=13
-const T_SUF: u32 = 14; // ..=17
-const T_NORM_M1: u32 = 20;
-const T_NORM_P1: u32 = 21;
-const T_NORM_M2: u32 = 22;
-const T_NORM_P2: u32 = 23;
-const T_BARE_M1: u32 = 24;
-const T_BARE_P1: u32 = 25;
-const T_SUF3_M1: u32 = 26;
-const T_SUF3_P1: u32 = 27;
-const T_PRE3_M1: u32 = 28;
-const T_PRE3_P1: u32 = 29;
-const T_SHAPE_M1: u32 = 30;
-const T_SHAPE_P1: u32 = 31;
-const T_SHAPE_M1_0: u32 = 32;
-const T_SHAPE_0_P1: u32 = 33;
-const T_BI_M1: u32 = 34;
-const T_BI_P1: u32 = 35;
-const T_FLAGS: u32 = 36;
-const T_FIRST: u32 = 37;
-const T_GAZ: u32 = 40;
-const T_GAZ_M1: u32 = 41;
-const T_GAZ_P1: u32 = 42;
-const T_GAZ_SHAPE: u32 = 43;
-const T_TRIG_0: u32 = 50;
-const T_TRIG_M1: u32 = 51;
-const T_TRIG_M2: u32 = 52;
-const T_TRIG_P1: u32 = 53;
-const T_NORM_M1_SHAPE: u32 = 54;
-const T_SLEN_SHAPE: u32 = 55;
-const T_SHAPE3: u32 = 56;
-const T_LAST: u32 = 57;
-const T_NORM_P1_SHAPE: u32 = 58;
-const T_RAW_M1: u32 = 59;
-const T_RAW_P1: u32 = 60;
-const T_SLEN_POS: u32 = 61;
+pub(crate) const T_BIAS: u32 = 1;
+pub(crate) const T_RAW: u32 = 2;
+pub(crate) const T_NORM: u32 = 3;
+pub(crate) const T_STEM: u32 = 4;
+pub(crate) const T_BARE: u32 = 5;
+pub(crate) const T_SHAPE: u32 = 6;
+pub(crate) const T_PRE: u32 = 10; // ..=13
+pub(crate) const T_SUF: u32 = 14; // ..=17
+pub(crate) const T_NORM_M1: u32 = 20;
+pub(crate) const T_NORM_P1: u32 = 21;
+pub(crate) const T_NORM_M2: u32 = 22;
+pub(crate) const T_NORM_P2: u32 = 23;
+pub(crate) const T_BARE_M1: u32 = 24;
+pub(crate) const T_BARE_P1: u32 = 25;
+pub(crate) const T_SUF3_M1: u32 = 26;
+pub(crate) const T_SUF3_P1: u32 = 27;
+pub(crate) const T_PRE3_M1: u32 = 28;
+pub(crate) const T_PRE3_P1: u32 = 29;
+pub(crate) const T_SHAPE_M1: u32 = 30;
+pub(crate) const T_SHAPE_P1: u32 = 31;
+pub(crate) const T_SHAPE_M1_0: u32 = 32;
+pub(crate) const T_SHAPE_0_P1: u32 = 33;
+pub(crate) const T_BI_M1: u32 = 34;
+pub(crate) const T_BI_P1: u32 = 35;
+pub(crate) const T_FLAGS: u32 = 36;
+pub(crate) const T_FIRST: u32 = 37;
+pub(crate) const T_GAZ: u32 = 40;
+pub(crate) const T_GAZ_M1: u32 = 41;
+pub(crate) const T_GAZ_P1: u32 = 42;
+pub(crate) const T_GAZ_SHAPE: u32 = 43;
+pub(crate) const T_TRIG_0: u32 = 50;
+pub(crate) const T_TRIG_M1: u32 = 51;
+pub(crate) const T_TRIG_M2: u32 = 52;
+pub(crate) const T_TRIG_P1: u32 = 53;
+pub(crate) const T_NORM_M1_SHAPE: u32 = 54;
+pub(crate) const T_SLEN_SHAPE: u32 = 55;
+pub(crate) const T_SHAPE3: u32 = 56;
+pub(crate) const T_LAST: u32 = 57;
+pub(crate) const T_NORM_P1_SHAPE: u32 = 58;
+pub(crate) const T_RAW_M1: u32 = 59;
+pub(crate) const T_RAW_P1: u32 = 60;
+pub(crate) const T_SLEN_POS: u32 = 61;
+
+/// The per-token values of one token: everything here depends on the
+/// token's own strings only (raw, norm, stem) and on the language and
+/// trigger list, never on its neighbours; `gaz` is left 0 (gazetteer
+/// matches span several tokens and are filled in per sentence).
+///
+/// ONE function for the reference features and the fast inference path
+/// (`fast.rs`): a new per-token value (say a word-cluster id) is added
+/// here, as a field of [`Info`], and both paths see it.
+pub(crate) fn token_info(lang: Lang, t: &TokView<'_>, trig: &Triggers) -> Info {
+    token_info_and_key(lang, t, trig).0
+}
+
+/// [`token_info`] and the token's matching key ([`match_key`]) as a string.
+pub(crate) fn token_info_and_key<'a>(
+    lang: Lang,
+    t: &TokView<'a>,
+    trig: &Triggers,
+) -> (Info, &'a str) {
+    let bare_s = match_key(lang, t.norm);
+    let (shape_h, flags) = shape(t.raw);
+    // Equal strings hash equal: skip re-hashing the (frequent) cases
+    // where norm = raw, stem = norm, or nothing was stripped (the
+    // matching key is always a suffix of the norm).
+    let raw = hash_str(t.raw);
+    let norm = if t.norm == t.raw {
+        raw
+    } else {
+        hash_str(t.norm)
+    };
+    let stem = if t.stem == t.norm {
+        norm
+    } else {
+        hash_str(t.stem)
+    };
+    let bare = if bare_s.len() == t.norm.len() {
+        norm
+    } else {
+        hash_str(bare_s)
+    };
+    let mut inf = Info {
+        raw,
+        norm,
+        stem,
+        bare,
+        shape: shape_h,
+        flags,
+        ..Info::default()
+    };
+    // Affixes: prefixes of the clitic-free form for Arabic (the
+    // proclitics are already a feature through the norm), suffixes of the
+    // norm (nisba ي, feminine ة/ه, plural ون/ين are informative).
+    // One pass over the first / last four characters (the same slices
+    // as `prefix` / `suffix`, without rescanning per length).
+    let pbase = if lang == Lang::Ar { bare_s } else { t.norm };
+    for (k, (i, c)) in pbase.char_indices().take(4).enumerate() {
+        inf.pre[k] = pbase.get(..i + c.len_utf8()).map_or(0, hash_str);
+    }
+    for (k, (i, _)) in t.norm.char_indices().rev().take(4).enumerate() {
+        inf.suf[k] = t.norm.get(i..).map_or(0, hash_str);
+    }
+    inf.trig = trig.lookup(bare);
+    (inf, bare_s)
+}
 
 /// Reusable buffers, so tagging allocates nothing per sentence once warm.
 #[derive(Default)]
@@ -268,6 +333,12 @@ pub struct FeatBuf {
 }
 
 /// Compute the feature keys of one sentence into `buf.keys` / `buf.offsets`.
+///
+/// This is the REFERENCE list of templates (training uses it, in this key
+/// order). Inference goes through `fast.rs`, which produces the same keys
+/// grouped by what they depend on and caches the token-local groups per
+/// document: a template added here must also be added to one group there
+/// (see "ADDING A TEMPLATE" in `fast.rs`; its tests fail until it is).
 pub fn sentence_features(
     lang: Lang,
     toks: &[TokView<'_>],
@@ -287,50 +358,8 @@ pub fn sentence_features(
     offsets.clear();
     keys_tmp.clear();
     for t in toks {
-        let bare_s = match_key(lang, t.norm);
-        let (shape_h, flags) = shape(t.raw);
-        // Equal strings hash equal: skip re-hashing the (frequent) cases
-        // where norm = raw, stem = norm, or nothing was stripped (the
-        // matching key is always a suffix of the norm).
-        let raw = hash_str(t.raw);
-        let norm = if t.norm == t.raw {
-            raw
-        } else {
-            hash_str(t.norm)
-        };
-        let stem = if t.stem == t.norm {
-            norm
-        } else {
-            hash_str(t.stem)
-        };
-        let bare = if bare_s.len() == t.norm.len() {
-            norm
-        } else {
-            hash_str(bare_s)
-        };
-        let mut inf = Info {
-            raw,
-            norm,
-            stem,
-            bare,
-            shape: shape_h,
-            flags,
-            ..Info::default()
-        };
-        // Affixes: prefixes of the clitic-free form for Arabic (the
-        // proclitics are already a feature through the norm), suffixes of the
-        // norm (nisba ي, feminine ة/ه, plural ون/ين are informative).
-        // One pass over the first / last four characters (the same slices
-        // as `prefix` / `suffix`, without rescanning per length).
-        let pbase = if lang == Lang::Ar { bare_s } else { t.norm };
-        for (k, (i, c)) in pbase.char_indices().take(4).enumerate() {
-            inf.pre[k] = pbase.get(..i + c.len_utf8()).map_or(0, hash_str);
-        }
-        for (k, (i, _)) in t.norm.char_indices().rev().take(4).enumerate() {
-            inf.suf[k] = t.norm.get(i..).map_or(0, hash_str);
-        }
-        inf.trig = trig.lookup(bare);
-        keys_tmp.push(bare);
+        let inf = token_info(lang, t, trig);
+        keys_tmp.push(inf.bare);
         info.push(inf);
     }
     gaz_tmp.clear();
@@ -391,14 +420,7 @@ pub fn sentence_features(
         keys.push(key1(T_FLAGS, c.flags as u64));
         // Sentence length and position: list items and titles (short,
         // all-name lines) behave differently from running text.
-        let slen = match n {
-            0..=1 => 0u64,
-            2 => 1,
-            3 => 2,
-            4..=5 => 3,
-            6..=10 => 4,
-            _ => 5,
-        };
+        let slen = slen_bucket(n);
         keys.push(key2(T_SLEN_SHAPE, slen, c.shape));
         let pos = if i == 0 {
             0u64
@@ -435,6 +457,19 @@ pub fn sentence_features(
         }
         push_bits(keys, T_TRIG_0, c.trig, 0);
         offsets.push(keys.len() as u32);
+    }
+}
+
+/// Sentence-length bucket of the `T_SLEN_*` templates.
+#[inline]
+pub(crate) fn slen_bucket(n: usize) -> u64 {
+    match n {
+        0..=1 => 0u64,
+        2 => 1,
+        3 => 2,
+        4..=5 => 3,
+        6..=10 => 4,
+        _ => 5,
     }
 }
 

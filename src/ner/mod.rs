@@ -5,13 +5,16 @@
 //!
 //! Layout: [`features`] (token features shared by training and inference),
 //! [`gazetteer`] (name lists and trigger words, inside the model file),
-//! [`model`] (quantised weights, Viterbi), [`entities`] (mentions, merging,
+//! [`model`] (quantised weights, Viterbi), [`fast`] (the inference path:
+//! the same emission sums with token-local work cached per document),
+//! [`entities`] (mentions, merging,
 //! salience), [`train`] / [`eval`] (the `nutgraf train|eval ner` commands),
 //! [`conll`] (data files).
 
 pub mod conll;
 pub mod entities;
 pub mod eval;
+pub mod fast;
 pub mod features;
 pub mod gazetteer;
 pub mod hash;
@@ -202,11 +205,34 @@ pub fn extract_with(
     let Some(tagger) = model.tagger(lang).or_else(|| model.taggers.first()) else {
         return Entities::default();
     };
-    let mut scratch = Scratch::default();
+    SCRATCH.with(|cell| match cell.try_borrow_mut() {
+        Ok(mut scratch) => extract_in(doc, tagger, weights, &mut scratch),
+        // Unreachable (no re-entrant call), but never a panic.
+        Err(_) => extract_in(doc, tagger, weights, &mut Scratch::default()),
+    })
+}
+
+thread_local! {
+    /// Per-thread tagging buffers and per-document cache: the service runs
+    /// `extract` on a fixed pool of workers, so once warm no tagging buffer
+    /// is allocated per article (the cache is emptied per document).
+    static SCRATCH: std::cell::RefCell<Scratch> = std::cell::RefCell::new(Scratch::default());
+}
+
+fn extract_in(
+    doc: &Document<'_>,
+    tagger: &LangTagger,
+    weights: &entities::SalienceWeights,
+    scratch: &mut Scratch,
+) -> Entities {
+    scratch.new_document();
     let mut views: Vec<TokView<'_>> = Vec::new();
     let mut tags = Vec::new();
     let mut raws = Vec::new();
     let mut covered = vec![false; doc.tokens.len()];
+    // Matching key (hash, code points) of every tagged token, from the
+    // tagger's per-document cache (NOT_TAGGED for boilerplate).
+    let mut keys = vec![NOT_TAGGED; doc.tokens.len()];
     for (si, s) in doc.sentences.iter().enumerate() {
         if s.role == Role::Boilerplate {
             continue;
@@ -218,7 +244,15 @@ pub fn extract_with(
             norm: doc.norm(t),
             stem: doc.stem(t),
         }));
-        tagger.tag(&views, &mut scratch, &mut tags);
+        tagger.tag(&views, scratch, &mut tags);
+        for (k, v) in keys
+            .iter_mut()
+            .skip(s.tokens.start)
+            .zip(scratch.fast.sentence_keys())
+            .take(views.len())
+        {
+            *k = v;
+        }
         for (a, b, ty) in conll::spans(&tags) {
             let Some(et) = EntityType::from_bio(ty) else {
                 continue;
@@ -229,7 +263,7 @@ pub fn extract_with(
             }
             let mut start = range.start;
             while start < range.end {
-                let (part, next) = split_coordination(doc, tagger, start..range.end);
+                let (part, next) = split_coordination_keyed(doc, tagger, &keys, start..range.end);
                 if let Some(m) = entities::raw_mention(doc, tagger.lang, &tagger.trig, si, part, et)
                 {
                     raws.push(m);
@@ -238,12 +272,38 @@ pub fn extract_with(
             }
         }
     }
-    propagate(doc, tagger, &covered, &mut raws);
+    propagate(doc, tagger, &keys, &covered, &mut raws);
     entities::merge(doc, tagger.lang, &tagger.gaz, raws, weights)
+}
+
+/// Key of a token that was not tagged (boilerplate): computed when needed.
+const NOT_TAGGED: (u64, u32) = (0, u32::MAX);
+
+/// Matching-key hash and length (code points) of token `i`: from the
+/// tagger's cache, else computed (same values: `features::match_key`).
+fn token_key(doc: &Document<'_>, lang: Lang, keys: &[(u64, u32)], i: usize) -> (u64, u32) {
+    match keys.get(i) {
+        Some(k) if *k != NOT_TAGGED => *k,
+        _ => {
+            let norm = doc.tokens.get(i).map_or("", |t| doc.norm(t));
+            let m = features::match_key(lang, norm);
+            (hash::hash_str(m), m.chars().count() as u32)
+        }
+    }
 }
 
 /// Organisation (or place) head-noun trigger classes: ORG = bit 1, LOC = bit 2.
 const HEAD_NOUN: u32 = 1 << 1 | 1 << 2;
+
+/// [`split_coordination_keyed`] computing every token's matching key.
+#[cfg(test)]
+fn split_coordination(
+    doc: &Document<'_>,
+    tagger: &LangTagger,
+    range: Range<usize>,
+) -> (Range<usize>, usize) {
+    split_coordination_keyed(doc, tagger, &[], range)
+}
 
 /// The first conjunct of a tagged span that coordinates two names, and
 /// where the rest starts: "المديرية العامة للأمن الوطني والمديرية العامة
@@ -254,21 +314,22 @@ const HEAD_NOUN: u32 = 1 << 1 | 1 << 2;
 /// والوزارة), or before a standalone et/and/و followed (after an optional
 /// article) by such a head noun. Returns the whole range when there is no
 /// split point.
-fn split_coordination(
+///
+/// `keys`: the tokens' matching keys from tagging (indexed like
+/// `doc.tokens`; computed for the tokens it lacks).
+fn split_coordination_keyed(
     doc: &Document<'_>,
     tagger: &LangTagger,
+    keys: &[(u64, u32)],
     range: Range<usize>,
 ) -> (Range<usize>, usize) {
     let lang = tagger.lang;
-    let head = |t: &crate::text::Token| {
-        let k = hash::hash_str(features::match_key(lang, doc.norm(t)));
-        tagger.trig.lookup(k) & HEAD_NOUN != 0
-    };
+    let head = |i: usize| tagger.trig.lookup(token_key(doc, lang, keys, i).0) & HEAD_NOUN != 0;
     for j in range.start + 1..range.end {
         let Some(t) = doc.tokens.get(j) else { break };
         let norm = doc.norm(t);
         // Fused conjunction: والمديرية (the text pipeline counts و as a proclitic).
-        if lang == Lang::Ar && t.proclitic_chars > 0 && norm.starts_with("وال") && head(t) {
+        if lang == Lang::Ar && t.proclitic_chars > 0 && norm.starts_with("وال") && head(j) {
             return (range.start..j, j);
         }
         // Standalone conjunction.
@@ -281,7 +342,7 @@ fn split_coordination(
             {
                 k += 1;
             }
-            if k < range.end && doc.tokens.get(k).is_some_and(head) {
+            if k < range.end && doc.tokens.get(k).is_some() && head(k) {
                 return (range.start..j, j + 1);
             }
         }
@@ -298,6 +359,7 @@ fn split_coordination(
 fn propagate(
     doc: &Document<'_>,
     tagger: &LangTagger,
+    keys: &[(u64, u32)],
     covered: &[bool],
     raws: &mut Vec<entities::RawMention>,
 ) {
@@ -306,7 +368,7 @@ fn propagate(
         return;
     }
     let lang = tagger.lang;
-    let key = |t: &crate::text::Token| hash::hash_str(features::match_key(lang, doc.norm(t)));
+    let key = |i: usize| token_key(doc, lang, keys, i);
     // Keys are already mixed 64-bit hashes: the pass-through hasher skips
     // SipHash, which was 3.6% of the instructions of a whole ~1,100-word
     // Arabic analysis (callgrind, issue 9 / BENCHMARKS.md).
@@ -326,14 +388,14 @@ fn propagate(
             }
         }
     }
-    let good_start = |t: &crate::text::Token| {
+    let good_start = |i: usize, t: &crate::text::Token| {
         if t.kind != crate::text::TokenKind::Word {
             return false;
         }
         let raw = doc.token_text(t);
-        let key_len = features::match_key(lang, doc.norm(t)).chars().count();
+        let (key_hash, key_len) = key(i);
         key_len >= 3
-            && tagger.trig.lookup(key(t)) == 0
+            && tagger.trig.lookup(key_hash) == 0
             && (lang == Lang::Ar || raw.chars().next().is_some_and(char::is_uppercase))
     };
     let mut added = Vec::new();
@@ -344,7 +406,7 @@ fn propagate(
         let mut i = s.tokens.start;
         while i < s.tokens.end {
             let ok = !covered.get(i).copied().unwrap_or(true)
-                && doc.tokens.get(i).is_some_and(&good_start);
+                && doc.tokens.get(i).is_some_and(|t| good_start(i, t));
             let mut found = None;
             if ok {
                 let mut h = hash::SEQ_START;
@@ -353,8 +415,10 @@ fn propagate(
                     if j >= s.tokens.end || covered.get(j).copied().unwrap_or(true) {
                         break;
                     }
-                    let Some(t) = doc.tokens.get(j) else { break };
-                    h = hash::seq_extend(h, key(t));
+                    if j >= doc.tokens.len() {
+                        break;
+                    }
+                    h = hash::seq_extend(h, key(j).0);
                     if let Some(ty) = known.get(&h) {
                         found = Some((len, *ty));
                     }

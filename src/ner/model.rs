@@ -33,11 +33,26 @@ pub fn allowed(prev: usize, cur: usize) -> bool {
 }
 
 /// Reusable per-thread scratch for tagging.
+///
+/// It also holds the fast path's per-document cache (`fast.rs`): per
+/// distinct token string, its features and partial emission sums. The
+/// cache only saves work, the tags never depend on it; call
+/// [`Scratch::new_document`] between documents so that memory stays
+/// bounded by one document and a benchmark measures the work of tagging,
+/// not a warm cache.
 #[derive(Default)]
 pub struct Scratch {
     pub feats: FeatBuf,
-    emis: Vec<[f32; NTAGS]>,
-    back: Vec<[u8; NTAGS]>,
+    pub(super) emis: Vec<[f32; NTAGS]>,
+    pub(super) back: Vec<[u8; NTAGS]>,
+    pub(super) fast: super::fast::DocCache,
+}
+
+impl Scratch {
+    /// Forget the per-document cache of the fast tagging path.
+    pub fn new_document(&mut self) {
+        self.fast.clear();
+    }
 }
 
 /// Constrained first-order Viterbi over emission scores and a
@@ -139,6 +154,11 @@ impl Table {
             mask: cap - 1,
             shift: 32 - cap.trailing_zeros().min(32),
         };
+        // Keys arrive sorted and the home slot (high bits) never decreases
+        // with the key, and probing runs on past the end into extra slots
+        // instead of wrapping round: so the occupied slots are in ascending
+        // key order, and a lookup can stop at the first larger key (see
+        // `get`).
         for (row, k) in keys.iter().enumerate() {
             let Some(w) = weights.get(row * NTAGS..row * NTAGS + NTAGS) else {
                 break;
@@ -147,12 +167,17 @@ impl Table {
                 continue;
             }
             let mut s = t.home(*k);
-            while t.slots[s].used {
-                s = (s + 1) & t.mask;
+            while t.slots.get(s).is_some_and(|x| x.used) {
+                s += 1;
             }
-            t.slots[s].key = *k;
-            t.slots[s].used = true;
-            t.slots[s].w.copy_from_slice(w);
+            if s >= t.slots.len() {
+                t.slots.resize(s + 1, Slot::default());
+            }
+            if let Some(slot) = t.slots.get_mut(s) {
+                slot.key = *k;
+                slot.used = true;
+                slot.w.copy_from_slice(w);
+            }
         }
         t
     }
@@ -162,18 +187,22 @@ impl Table {
         (u64::from(k) >> self.shift) as usize & self.mask
     }
 
+    /// The row of key `k`. Slots are in ascending key order (see `build`),
+    /// so an absent key is known at the first empty slot OR the first
+    /// larger key: fewer probes for the many absent keys (bigrams, rare
+    /// words) than scanning to an empty slot, same answers.
     #[inline]
     fn get(&self, k: u32) -> Option<&[i16; NTAGS]> {
         let mut s = self.home(k);
         loop {
             let slot = self.slots.get(s)?;
-            if !slot.used {
+            if !slot.used || slot.key > k {
                 return None;
             }
             if slot.key == k {
                 return Some(&slot.w);
             }
-            s = (s + 1) & self.mask;
+            s += 1;
         }
     }
 }
@@ -254,6 +283,43 @@ impl LangTagger {
         self.keys.len()
     }
 
+    /// Add the weight row of one feature key (if the model has it) to `acc`.
+    #[inline]
+    pub(super) fn add_key(&self, key: u64, acc: &mut [i32; NTAGS]) {
+        if let Some(w) = self.table.get(key as u32) {
+            for t in 0..NTAGS {
+                acc[t] += i32::from(w[t]);
+            }
+        }
+    }
+
+    /// Quantisation scale: weight = q * scale.
+    pub(super) fn scale(&self) -> f32 {
+        self.scale
+    }
+
+    /// Transition matrix (last row = start).
+    pub(super) fn trans(&self) -> &[[f32; NTAGS]; NTAGS + 1] {
+        &self.trans
+    }
+
+    /// Integer emission sums of every token of the sentence whose features
+    /// are in `scratch.feats`: the REFERENCE (the fast path's test compares
+    /// against it).
+    #[cfg(test)]
+    pub(super) fn reference_rows(&self, feats: &FeatBuf) -> Vec<[i32; NTAGS]> {
+        let n = feats.offsets.len().saturating_sub(1);
+        let mut rows = Vec::with_capacity(n);
+        for w in feats.offsets.windows(2).take(n) {
+            let mut acc = [0i32; NTAGS];
+            for k in feats.keys.get(w[0] as usize..w[1] as usize).unwrap_or(&[]) {
+                self.add_key(*k, &mut acc);
+            }
+            rows.push(acc);
+        }
+        rows
+    }
+
     /// Emission scores of every token of the sentence whose features are in
     /// `scratch.feats`.
     fn emissions(&self, scratch: &mut Scratch) {
@@ -293,7 +359,18 @@ impl LangTagger {
     }
 
     /// Tag one sentence: BIO tag ids into `out` (one per token).
+    ///
+    /// The fast path (`fast.rs`): the same integer emission sums as
+    /// [`LangTagger::tag_reference`], so the same tags, with the
+    /// token-local part of the work cached per document in `scratch`.
     pub fn tag(&self, toks: &[TokView<'_>], scratch: &mut Scratch, out: &mut Vec<u8>) {
+        super::fast::tag(self, toks, scratch, out);
+    }
+
+    /// Tag one sentence through the reference feature list
+    /// ([`sentence_features`], what training uses): slower, kept as the
+    /// definition the fast path is tested against.
+    pub fn tag_reference(&self, toks: &[TokView<'_>], scratch: &mut Scratch, out: &mut Vec<u8>) {
         out.clear();
         if toks.is_empty() {
             return;
@@ -485,6 +562,49 @@ mod tests {
         let mut out = Vec::new();
         viterbi(&e, &trans, &mut back, &mut out);
         assert_eq!(out, vec![1, 2]);
+    }
+
+    #[test]
+    fn table_finds_every_key_and_only_those() {
+        // Dense keys at the top of the range pile up at the end of the
+        // table (probing runs past the end) and clusters elsewhere: every
+        // stored key gives its row, every other key nothing.
+        let mut r = crate::ner::hash::XorShift::new(7);
+        let mut keys: Vec<u32> = (0..3000).map(|_| r.next_u64() as u32).collect();
+        keys.extend(u32::MAX - 200..=u32::MAX);
+        keys.extend(1000..1300);
+        keys.sort_unstable();
+        keys.dedup();
+        let mut weights = Vec::new();
+        for (i, _) in keys.iter().enumerate() {
+            let mut w = [0i16; NTAGS];
+            w[i % NTAGS] = (i % 500) as i16 + 1;
+            if i % 7 == 0 {
+                w = [0; NTAGS]; // an all-zero row is not stored
+            }
+            weights.extend_from_slice(&w);
+        }
+        let t = Table::build(&keys, &weights);
+        let stored: std::collections::HashMap<u32, [i16; NTAGS]> = keys
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| i % 7 != 0)
+            .map(|(i, k)| {
+                let mut w = [0i16; NTAGS];
+                w.copy_from_slice(&weights[i * NTAGS..i * NTAGS + NTAGS]);
+                (*k, w)
+            })
+            .collect();
+        for k in &keys {
+            assert_eq!(t.get(*k), stored.get(k), "key {k}");
+        }
+        for _ in 0..20_000 {
+            let k = r.next_u64() as u32;
+            assert_eq!(t.get(k), stored.get(&k), "key {k}");
+        }
+        for k in (0..2000).chain(u32::MAX - 300..=u32::MAX) {
+            assert_eq!(t.get(k), stored.get(&k), "key {k}");
+        }
     }
 
     #[test]

@@ -1,0 +1,788 @@
+//! The fast inference path of the tagger: the SAME emission scores as the
+//! reference feature list ([`super::features::sentence_features`], which
+//! training uses), computed with far fewer feature lookups.
+//!
+//! Why it is exact: an emission score is an integer sum (i32) of quantised
+//! weight rows, one per feature key, converted to f32 once at the end.
+//! Integer addition is associative, so any grouping of the keys gives the
+//! same sum and hence the same tags, bit for bit.
+//!
+//! The grouping: most templates of token i depend on one token's string
+//! only — its own (raw, norm, stem, affixes, shape, flags, trigger class)
+//! or one neighbour's at a fixed offset (the norm of i−1, the suffix of
+//! i+1, …). News repeats words, so per document and per distinct token
+//! string ([`DocCache`]) we keep its [`Info`] and five partial sums: its
+//! own templates, and what it contributes to the token after it, before
+//! it, two after and two before. A token then costs one cache probe plus
+//! five row additions, and only the genuinely contextual templates are
+//! looked up per token: word pairs (bigrams, norm × neighbour shape),
+//! shape pairs / trigram / sentence length / position (memoised too: few
+//! distinct values) and gazetteer bits (multi-token matches).
+//!
+//! ADDING A TEMPLATE (keep this list in step with `sentence_features`):
+//! 1. Push its key in `sentence_features` (the reference, used by
+//!    training). If it needs a new per-token value, add a field to
+//!    `features::Info` and compute it in `features::token_info`, which
+//!    both paths call.
+//! 2. Push the same key in exactly one group function below, chosen by
+//!    what the key depends on: only the token itself → [`own_keys`]; one
+//!    neighbour at a fixed offset → [`from_prev`] / [`from_next`] /
+//!    [`from_prev2`] / [`from_next2`] (with the BOS/EOS value when the
+//!    neighbour is missing, as in the reference); shapes / sentence length
+//!    / position only → [`shape_context_keys`]; the token and one
+//!    neighbour's word → [`pair_prev_keys`] / [`pair_next_keys`]; gazetteer
+//!    bits or anything else → [`context_keys`].
+//! 3. `cargo test --lib ner::fast` — `groups_cover_the_reference_keys`
+//!    fails (model-independent) until every reference key of every token
+//!    is produced by exactly one group, and `fast_rows_equal_reference`
+//!    compares the emission sums with the shipped model.
+
+use super::features::{
+    slen_bucket, token_info_and_key, Info, TokView, BOS, EOS, T_BARE, T_BARE_M1, T_BARE_P1, T_BIAS,
+    T_BI_M1, T_BI_P1, T_FIRST, T_FLAGS, T_GAZ, T_GAZ_M1, T_GAZ_P1, T_GAZ_SHAPE, T_LAST, T_NORM,
+    T_NORM_M1, T_NORM_M1_SHAPE, T_NORM_M2, T_NORM_P1, T_NORM_P1_SHAPE, T_NORM_P2, T_PRE, T_PRE3_M1,
+    T_PRE3_P1, T_RAW, T_RAW_M1, T_RAW_P1, T_SHAPE, T_SHAPE3, T_SHAPE_0_P1, T_SHAPE_M1,
+    T_SHAPE_M1_0, T_SHAPE_P1, T_SLEN_POS, T_SLEN_SHAPE, T_STEM, T_SUF, T_SUF3_M1, T_SUF3_P1,
+    T_TRIG_0, T_TRIG_M1, T_TRIG_M2, T_TRIG_P1,
+};
+use super::hash::{hash_str, key1, key2, mix};
+use super::model::{viterbi, LangTagger, Scratch, NTAGS};
+
+/// An integer emission row (one sum per BIO tag).
+type Row = [i32; NTAGS];
+
+#[inline]
+fn add(acc: &mut Row, r: &Row) {
+    for t in 0..NTAGS {
+        acc[t] += r[t];
+    }
+}
+
+/// One key per set bit (as `features::push_bits` with salt 0).
+#[inline]
+fn bits(template: u32, mut b: u32, k: &mut impl FnMut(u64)) {
+    while b != 0 {
+        let i = b.trailing_zeros();
+        b &= b - 1;
+        k(key2(template, u64::from(i), 0));
+    }
+}
+
+// ---- Key groups: together exactly the keys of `sentence_features`. ----
+
+/// Keys of a token that depend on its own strings only.
+pub(crate) fn own_keys(c: &Info, k: &mut impl FnMut(u64)) {
+    k(key1(T_BIAS, 0));
+    k(key1(T_RAW, c.raw));
+    k(key1(T_NORM, c.norm));
+    k(key1(T_STEM, c.stem));
+    k(key1(T_BARE, c.bare));
+    k(key1(T_SHAPE, c.shape));
+    for j in 0..4 {
+        if c.pre[j] != 0 {
+            k(key1(T_PRE + j as u32, c.pre[j]));
+        }
+        if c.suf[j] != 0 {
+            k(key1(T_SUF + j as u32, c.suf[j]));
+        }
+    }
+    k(key1(T_FLAGS, u64::from(c.flags)));
+    bits(T_TRIG_0, c.trig, k);
+}
+
+/// Keys a token gets from the token before it (`None`: sentence start).
+pub(crate) fn from_prev(x: Option<&Info>, k: &mut impl FnMut(u64)) {
+    k(key1(T_NORM_M1, x.map_or(BOS, |x| x.norm)));
+    k(key1(T_BARE_M1, x.map_or(BOS, |x| x.bare)));
+    k(key1(T_SUF3_M1, x.map_or(BOS, |x| x.suf[2])));
+    k(key1(T_PRE3_M1, x.map_or(BOS, |x| x.pre[2])));
+    k(key1(T_SHAPE_M1, x.map_or(BOS, |x| x.shape)));
+    k(key1(T_RAW_M1, x.map_or(BOS, |x| x.raw)));
+    if let Some(x) = x {
+        bits(T_TRIG_M1, x.trig, k);
+    }
+}
+
+/// Keys a token gets from the token after it (`None`: sentence end).
+pub(crate) fn from_next(x: Option<&Info>, k: &mut impl FnMut(u64)) {
+    k(key1(T_NORM_P1, x.map_or(EOS, |x| x.norm)));
+    k(key1(T_BARE_P1, x.map_or(EOS, |x| x.bare)));
+    k(key1(T_SUF3_P1, x.map_or(EOS, |x| x.suf[2])));
+    k(key1(T_PRE3_P1, x.map_or(EOS, |x| x.pre[2])));
+    k(key1(T_SHAPE_P1, x.map_or(EOS, |x| x.shape)));
+    k(key1(T_RAW_P1, x.map_or(EOS, |x| x.raw)));
+    if let Some(x) = x {
+        bits(T_TRIG_P1, x.trig, k);
+    }
+}
+
+/// Keys a token gets from the token two before it.
+pub(crate) fn from_prev2(x: Option<&Info>, k: &mut impl FnMut(u64)) {
+    k(key1(T_NORM_M2, x.map_or(BOS, |x| x.norm)));
+    if let Some(x) = x {
+        bits(T_TRIG_M2, x.trig, k);
+    }
+}
+
+/// Keys a token gets from the token two after it.
+pub(crate) fn from_next2(x: Option<&Info>, k: &mut impl FnMut(u64)) {
+    k(key1(T_NORM_P2, x.map_or(EOS, |x| x.norm)));
+}
+
+/// Where a token stands: the inputs of [`shape_context_keys`].
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) struct ShapeCtx {
+    /// Shape hash of the previous / own / next token (BOS / EOS at the ends).
+    sm1: u64,
+    s0: u64,
+    sp1: u64,
+    /// `slen_bucket | first << 8 | last << 9 | (flags << 32 if first or last)`.
+    code: u64,
+}
+
+impl ShapeCtx {
+    fn new(prev: Option<&Info>, c: &Info, next: Option<&Info>, slen: u64) -> Self {
+        let first = prev.is_none();
+        let last = next.is_none();
+        let flags = if first || last { u64::from(c.flags) } else { 0 };
+        ShapeCtx {
+            sm1: prev.map_or(BOS, |x| x.shape),
+            s0: c.shape,
+            sp1: next.map_or(EOS, |x| x.shape),
+            code: slen | u64::from(first) << 8 | u64::from(last) << 9 | flags << 32,
+        }
+    }
+
+    fn hash(&self) -> u64 {
+        mix(self.sm1 ^ self.s0.rotate_left(21) ^ self.sp1.rotate_left(42) ^ self.code)
+    }
+}
+
+/// Keys of shapes, sentence length and position (few distinct values in a
+/// document, so memoised per document).
+pub(crate) fn shape_context_keys(s: &ShapeCtx, k: &mut impl FnMut(u64)) {
+    let slen = s.code & 0xFF;
+    let first = s.code & 1 << 8 != 0;
+    let last = s.code & 1 << 9 != 0;
+    let flags = s.code >> 32;
+    k(key2(T_SHAPE_M1_0, s.sm1, s.s0));
+    k(key2(T_SHAPE_0_P1, s.s0, s.sp1));
+    k(key2(T_SLEN_SHAPE, slen, s.s0));
+    let pos = if first {
+        0u64
+    } else if last {
+        1
+    } else {
+        2
+    };
+    k(key2(T_SLEN_POS, slen, pos));
+    k(key2(T_SHAPE3, key2(0, s.sm1, s.s0), s.sp1));
+    if last {
+        k(key1(T_LAST, flags));
+    }
+    if first {
+        k(key1(T_FIRST, flags));
+    }
+}
+
+/// Keys of a token's own word paired with the previous word.
+pub(crate) fn pair_prev_keys(prev: Option<&Info>, c: &Info, k: &mut impl FnMut(u64)) {
+    let pn = prev.map_or(BOS, |x| x.norm);
+    k(key2(T_BI_M1, pn, c.norm));
+    k(key2(T_NORM_M1_SHAPE, pn, c.shape));
+}
+
+/// Keys of a token's own word paired with the next word.
+pub(crate) fn pair_next_keys(c: &Info, next: Option<&Info>, k: &mut impl FnMut(u64)) {
+    let nn = next.map_or(EOS, |x| x.norm);
+    k(key2(T_BI_P1, c.norm, nn));
+    k(key2(T_NORM_P1_SHAPE, nn, c.shape));
+}
+
+/// Keys that depend on the sentence context in other ways: gazetteer bits
+/// (multi-token matches) of the token and its neighbours.
+pub(crate) fn context_keys(
+    prev: Option<&Info>,
+    c: &Info,
+    next: Option<&Info>,
+    k: &mut impl FnMut(u64),
+) {
+    bits(T_GAZ, c.gaz, k);
+    if c.gaz != 0 {
+        k(key2(T_GAZ_SHAPE, u64::from(c.gaz), c.shape));
+    }
+    if let Some(x) = prev {
+        bits(T_GAZ_M1, x.gaz, k);
+    }
+    if let Some(x) = next {
+        bits(T_GAZ_P1, x.gaz, k);
+    }
+}
+
+// ---- The per-document cache. ----
+
+/// What the cache keeps per distinct token string.
+struct Entry {
+    /// Hash of the raw text (the cache index key).
+    h: u64,
+    /// The token's raw / norm / stem, concatenated at `text[at..]`: compared
+    /// in full on every hit, so a hash collision can never mix two tokens.
+    at: usize,
+    raw_len: usize,
+    norm_len: usize,
+    stem_len: usize,
+    /// Code points of the matching key (`features::match_key`).
+    bare_chars: u32,
+    info: Info,
+    /// Sum of [`own_keys`].
+    own: Row,
+    /// Sums of `from_prev(Some(self))` (given to the token after it),
+    /// `from_next(Some(self))` (to the token before it), `from_prev2`,
+    /// `from_next2`.
+    to_next: Row,
+    to_prev: Row,
+    to_next2: Row,
+    to_prev2: Row,
+}
+
+/// Per-document cache of the fast path (lives in [`Scratch`]).
+#[derive(Default)]
+pub struct DocCache {
+    /// Address of the tagger whose weights the sums come from (a cache is
+    /// never reused with another tagger: it is cleared instead).
+    owner: usize,
+    /// Open addressing over `entries`: index + 1, 0 = empty.
+    index: Vec<u32>,
+    entries: Vec<Entry>,
+    text: String,
+    shapes: ShapeMemo,
+    /// Sums of the neighbour groups at the sentence ends (BOS / EOS).
+    bos_prev: Row,
+    eos_next: Row,
+    bos_prev2: Row,
+    eos_next2: Row,
+    // Per-sentence buffers.
+    ids: Vec<u32>,
+    bare: Vec<u64>,
+    bare_chars: Vec<u32>,
+    gaz: Vec<u32>,
+    infos: Vec<Info>,
+    rows: Vec<Row>,
+}
+
+/// Memo of [`shape_context_keys`] sums.
+#[derive(Default)]
+struct ShapeMemo {
+    /// Open addressing over `items`: index + 1, 0 = empty.
+    index: Vec<u32>,
+    items: Vec<(ShapeCtx, Row)>,
+}
+
+/// Past this many distinct tokens the cache starts over (memory bound for
+/// callers that tag many documents with one [`Scratch`]).
+const MAX_ENTRIES: usize = 1 << 15;
+
+/// Entries whose buffers survive [`DocCache::clear`] (~4,000 distinct
+/// tokens: a long article).
+const KEEP_ENTRIES: usize = 4096;
+
+/// Sum of the rows of the keys a group function produces.
+macro_rules! sum {
+    ($t:expr, |$k:ident| $body:expr) => {{
+        let mut acc = [0i32; NTAGS];
+        let $k = &mut |key: u64| $t.add_key(key, &mut acc);
+        $body;
+        acc
+    }};
+}
+
+/// Find `h` in an open-addressing index (`index + 1`, 0 = empty) whose
+/// items satisfy `is`: `Ok(item)` or `Err(free slot)`.
+#[inline]
+fn probe(index: &[u32], h: u64, is: impl Fn(usize) -> bool) -> Result<usize, usize> {
+    let mask = index.len().wrapping_sub(1);
+    let mut s = h as usize & mask;
+    loop {
+        match index.get(s) {
+            None => return Err(s),
+            Some(0) => return Err(s),
+            Some(&v) => {
+                let item = v as usize - 1;
+                if is(item) {
+                    return Ok(item);
+                }
+            }
+        }
+        s = (s + 1) & mask;
+    }
+}
+
+/// Rebuild an index at twice the size.
+fn regrow(index: &mut Vec<u32>, hashes: impl Iterator<Item = u64>) {
+    let cap = (index.len() * 2).max(16);
+    index.clear();
+    index.resize(cap, 0);
+    let mask = cap - 1;
+    for (i, h) in hashes.enumerate() {
+        let mut s = h as usize & mask;
+        while index.get(s).is_some_and(|x| *x != 0) {
+            s = (s + 1) & mask;
+        }
+        if let Some(slot) = index.get_mut(s) {
+            *slot = i as u32 + 1;
+        }
+    }
+}
+
+impl ShapeMemo {
+    fn sum(&mut self, t: &LangTagger, sc: &ShapeCtx) -> Row {
+        let h = sc.hash();
+        let items = &self.items;
+        match probe(&self.index, h, |i| items.get(i).is_some_and(|x| x.0 == *sc)) {
+            Ok(i) => self.items.get(i).map_or([0; NTAGS], |x| x.1),
+            Err(s) => {
+                let r = sum!(t, |k| shape_context_keys(sc, k));
+                let id = self.items.len() as u32;
+                self.items.push((*sc, r));
+                if let Some(slot) = self.index.get_mut(s) {
+                    *slot = id + 1;
+                }
+                if self.items.len() * 2 > self.index.len() {
+                    regrow(&mut self.index, self.items.iter().map(|x| x.0.hash()));
+                }
+                r
+            }
+        }
+    }
+}
+
+impl DocCache {
+    /// Forget everything (a new document). Keeps the buffers (no
+    /// allocation per document once warm) unless a large document grew
+    /// them: then they are freed, so a worker thread keeps at most a few
+    /// hundred KB between documents.
+    pub fn clear(&mut self) {
+        if self.entries.capacity() > KEEP_ENTRIES {
+            *self = DocCache::default();
+            return;
+        }
+        self.owner = 0;
+        self.index.clear();
+        self.entries.clear();
+        self.text.clear();
+        self.shapes.index.clear();
+        self.shapes.items.clear();
+    }
+
+    /// Number of distinct tokens cached.
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    fn prepare(&mut self, t: &LangTagger) {
+        let id = t as *const LangTagger as usize;
+        if self.owner == id && self.entries.len() < MAX_ENTRIES {
+            return;
+        }
+        self.clear();
+        self.owner = id;
+        self.index.resize(1024, 0);
+        self.shapes.index.resize(256, 0);
+        self.bos_prev = sum!(t, |k| from_prev(None, k));
+        self.eos_next = sum!(t, |k| from_next(None, k));
+        self.bos_prev2 = sum!(t, |k| from_prev2(None, k));
+        self.eos_next2 = sum!(t, |k| from_next2(None, k));
+    }
+
+    /// The entry id of a token, computing its features and sums on a miss.
+    fn id(&mut self, t: &LangTagger, tok: &TokView<'_>) -> usize {
+        let h = hash_str(tok.raw);
+        let (entries, text) = (&self.entries, &self.text);
+        let found = probe(&self.index, h, |i| {
+            entries
+                .get(i)
+                .is_some_and(|e| e.h == h && same(text, e, tok))
+        });
+        let s = match found {
+            Ok(i) => return i,
+            Err(s) => s,
+        };
+        let (info, bare_s) = token_info_and_key(t.lang, tok, &t.trig);
+        let bare_chars = bare_s.chars().count() as u32;
+        let at = self.text.len();
+        self.text.push_str(tok.raw);
+        self.text.push_str(tok.norm);
+        self.text.push_str(tok.stem);
+        let some = Some(&info);
+        let e = Entry {
+            h,
+            at,
+            raw_len: tok.raw.len(),
+            norm_len: tok.norm.len(),
+            stem_len: tok.stem.len(),
+            bare_chars,
+            own: sum!(t, |k| own_keys(&info, k)),
+            to_next: sum!(t, |k| from_prev(some, k)),
+            to_prev: sum!(t, |k| from_next(some, k)),
+            to_next2: sum!(t, |k| from_prev2(some, k)),
+            to_prev2: sum!(t, |k| from_next2(some, k)),
+            info,
+        };
+        let id = self.entries.len();
+        self.entries.push(e);
+        if let Some(slot) = self.index.get_mut(s) {
+            *slot = id as u32 + 1;
+        }
+        if self.entries.len() * 2 > self.index.len() {
+            regrow(&mut self.index, self.entries.iter().map(|e| e.h));
+        }
+        id
+    }
+
+    /// Matching key of every token of the last tagged sentence: the hash
+    /// of `features::match_key` (the gazetteer / trigger / merging key) and
+    /// its length in code points, so that the document-entity code reuses
+    /// them instead of recomputing.
+    pub fn sentence_keys(&self) -> impl Iterator<Item = (u64, u32)> + '_ {
+        self.bare
+            .iter()
+            .copied()
+            .zip(self.bare_chars.iter().copied())
+    }
+}
+
+/// Are the cached strings of `e` those of `tok`?
+#[inline]
+fn same(text: &str, e: &Entry, tok: &TokView<'_>) -> bool {
+    let a = e.at;
+    let b = a + e.raw_len;
+    let c = b + e.norm_len;
+    let d = c + e.stem_len;
+    text.get(a..b) == Some(tok.raw)
+        && text.get(b..c) == Some(tok.norm)
+        && text.get(c..d) == Some(tok.stem)
+}
+
+/// Integer emission rows of one sentence into `rows` (the fast path).
+pub(crate) fn sentence_rows(
+    t: &LangTagger,
+    toks: &[TokView<'_>],
+    cache: &mut DocCache,
+    rows: &mut Vec<Row>,
+) {
+    rows.clear();
+    cache.prepare(t);
+    cache.ids.clear();
+    cache.bare.clear();
+    cache.bare_chars.clear();
+    for tok in toks {
+        let id = cache.id(t, tok);
+        cache.ids.push(id as u32);
+        let (bare, chars) = cache
+            .entries
+            .get(id)
+            .map_or((0, 0), |e| (e.info.bare, e.bare_chars));
+        cache.bare.push(bare);
+        cache.bare_chars.push(chars);
+    }
+    let DocCache {
+        entries,
+        shapes,
+        bos_prev,
+        eos_next,
+        bos_prev2,
+        eos_next2,
+        ids,
+        bare,
+        gaz,
+        infos,
+        ..
+    } = cache;
+    gaz.clear();
+    gaz.resize(toks.len(), 0);
+    t.gaz.annotate(bare, gaz);
+    let any_gaz = gaz.iter().any(|g| *g != 0);
+    // Infos with their gazetteer bits (context-dependent, so never stored
+    // in the cache entries); only needed when the sentence has a match.
+    infos.clear();
+    if any_gaz {
+        for (id, g) in ids.iter().zip(gaz.iter()) {
+            let mut inf = entries
+                .get(*id as usize)
+                .map_or_else(Info::default, |e| e.info);
+            inf.gaz = *g;
+            infos.push(inf);
+        }
+    }
+    let n = toks.len();
+    let slen = slen_bucket(n);
+    let entry = |j: Option<usize>| {
+        j.and_then(|j| ids.get(j))
+            .and_then(|id| entries.get(*id as usize))
+    };
+    for i in 0..n {
+        let Some(c) = entry(Some(i)) else {
+            rows.push([0; NTAGS]);
+            continue;
+        };
+        let m1 = entry(i.checked_sub(1));
+        let p1 = entry(Some(i + 1));
+        let m2 = entry(i.checked_sub(2));
+        let p2 = entry(Some(i + 2));
+        let mut acc = c.own;
+        add(&mut acc, m1.map_or(&*bos_prev, |e| &e.to_next));
+        add(&mut acc, p1.map_or(&*eos_next, |e| &e.to_prev));
+        add(&mut acc, m2.map_or(&*bos_prev2, |e| &e.to_next2));
+        add(&mut acc, p2.map_or(&*eos_next2, |e| &e.to_prev2));
+        let ci = &c.info;
+        let mi = m1.map(|e| &e.info);
+        let pi = p1.map(|e| &e.info);
+        let sc = ShapeCtx::new(mi, ci, pi, slen);
+        {
+            let k = &mut |key| t.add_key(key, &mut acc);
+            pair_prev_keys(mi, ci, k);
+            pair_next_keys(ci, pi, k);
+            if any_gaz {
+                let g = |j: Option<usize>| j.and_then(|j| infos.get(j));
+                if let Some(cg) = g(Some(i)) {
+                    context_keys(g(i.checked_sub(1)), cg, g(Some(i + 1)), k);
+                }
+            }
+        }
+        add(&mut acc, &shapes.sum(t, &sc));
+        rows.push(acc);
+    }
+}
+
+/// Tag one sentence through the fast path (see the module doc).
+pub(crate) fn tag(t: &LangTagger, toks: &[TokView<'_>], scratch: &mut Scratch, out: &mut Vec<u8>) {
+    out.clear();
+    if toks.is_empty() {
+        scratch.fast.bare.clear();
+        scratch.fast.bare_chars.clear();
+        return;
+    }
+    let Scratch {
+        emis, back, fast, ..
+    } = scratch;
+    let mut rows = std::mem::take(&mut fast.rows);
+    sentence_rows(t, toks, fast, &mut rows);
+    let scale = t.scale();
+    emis.clear();
+    emis.extend(rows.iter().map(|r| {
+        let mut e = [0f32; NTAGS];
+        for j in 0..NTAGS {
+            e[j] = r[j] as f32 * scale;
+        }
+        e
+    }));
+    fast.rows = rows;
+    viterbi(emis, t.trans(), back, out);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ner::features::{sentence_features, token_info, FeatBuf};
+    use crate::ner::NerModel;
+    use crate::text::{analyze, Lang, Role, TextOptions};
+    use std::sync::OnceLock;
+
+    fn model() -> &'static NerModel {
+        static M: OnceLock<NerModel> = OnceLock::new();
+        M.get_or_init(|| {
+            let p = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("models/ner.bin");
+            match NerModel::load(&p) {
+                Ok(m) => m,
+                Err(e) => panic!("shipped model models/ner.bin must load: {e}"),
+            }
+        })
+    }
+
+    /// Our own texts: repeated words and names, one-token sentences and
+    /// lines, titles, trigger words, gazetteer names (countries, cities,
+    /// organisations), digits and punctuation.
+    const TEXTS: [(Lang, &str); 3] = [
+        (
+            Lang::Ar,
+            "المغرب\n\nاستقبل السيد عبد اللطيف حموشي المدير العام للأمن الوطني وفدا من فرنسا بالرباط. \
+             وقال حموشي إن المغرب وفرنسا وإسبانيا شركاء. الرباط.\n\nوأكد الرئيس الفرنسي أن للمغرب دورا، \
+             وأن المغرب والمملكة المتحدة والولايات المتحدة الأمريكية والأمم المتحدة تعمل معا في 2024. \
+             المديرية العامة للأمن الوطني والمديرية العامة لمراقبة التراب الوطني في الدار البيضاء.\n\nشكرا",
+        ),
+        (
+            Lang::Fr,
+            "Maroc\n\nLe président Emmanuel Macron a reçu M. Aziz Akhannouch à Paris. Macron, Macron et \
+             encore Macron ! La France et le Maroc ont signé avec la Banque mondiale et l'Organisation \
+             des Nations unies.\n\nParis.\n\nLe ministre de l'Intérieur a visité Rabat, Casablanca et \
+             Marrakech le 3 mars 2024 avec le Dr Jean-Pierre Dupont de l'OMS.",
+        ),
+        (
+            Lang::En,
+            "Morocco\n\nMr. Nasser Bourita met Dr. Jane Smith of the World Bank in London on Tuesday. \
+             Bourita said Morocco and Spain and the United States and the United Nations agree. \
+             Yes.\n\nThe Ministry of Finance and the Ministry of Health of France met in Paris, Paris \
+             and PARIS at 10:30 (U.S. time).\n\nLondon",
+        ),
+    ];
+
+    /// Every non-boilerplate sentence of every text as token views.
+    fn sentences(mut f: impl FnMut(Lang, &[Vec<TokView<'_>>])) {
+        for (lang, text) in TEXTS {
+            let doc = analyze(
+                text,
+                TextOptions {
+                    title: None,
+                    lang_hint: Some(lang),
+                },
+            );
+            let sents: Vec<Vec<TokView<'_>>> = doc
+                .sentences
+                .iter()
+                .filter(|s| s.role != Role::Boilerplate)
+                .map(|s| {
+                    doc.sentence_tokens(s)
+                        .iter()
+                        .map(|t| TokView {
+                            raw: doc.token_text(t),
+                            norm: doc.norm(t),
+                            stem: doc.stem(t),
+                        })
+                        .collect()
+                })
+                .collect();
+            assert!(
+                sents.iter().any(|s| s.len() == 1),
+                "{lang:?}: one-token sentence"
+            );
+            // The same words again, so that the cache is hit across sentences.
+            let mut all = sents.clone();
+            all.extend(sents);
+            f(lang, &all);
+        }
+    }
+
+    #[test]
+    fn groups_cover_the_reference_keys() {
+        let m = model();
+        let mut fb = FeatBuf::default();
+        let (mut gaz_hits, mut trig_hits) = (0, 0);
+        sentences(|lang, sents| {
+            let t = m.tagger(lang).expect("tagger");
+            for toks in sents {
+                sentence_features(lang, toks, &t.gaz, &t.trig, &mut fb);
+                let mut infos: Vec<Info> =
+                    toks.iter().map(|x| token_info(lang, x, &t.trig)).collect();
+                let bare: Vec<u64> = infos.iter().map(|x| x.bare).collect();
+                let mut g = vec![0u32; toks.len()];
+                t.gaz.annotate(&bare, &mut g);
+                for (x, g) in infos.iter_mut().zip(&g) {
+                    x.gaz = *g;
+                }
+                gaz_hits += infos.iter().filter(|x| x.gaz != 0).count();
+                trig_hits += infos.iter().filter(|x| x.trig != 0).count();
+                let n = infos.len();
+                let at = |j: Option<usize>| j.and_then(|j| infos.get(j));
+                for (i, c) in infos.iter().enumerate() {
+                    let (m1, p1) = (at(i.checked_sub(1)), at(Some(i + 1)));
+                    let mut keys = Vec::new();
+                    let k = &mut |x| keys.push(x);
+                    own_keys(c, k);
+                    from_prev(m1, k);
+                    from_next(p1, k);
+                    from_prev2(at(i.checked_sub(2)), k);
+                    from_next2(at(Some(i + 2)), k);
+                    shape_context_keys(&ShapeCtx::new(m1, c, p1, slen_bucket(n)), k);
+                    pair_prev_keys(m1, c, k);
+                    pair_next_keys(c, p1, k);
+                    context_keys(m1, c, p1, k);
+                    let a = fb.offsets[i] as usize;
+                    let b = fb.offsets[i + 1] as usize;
+                    let mut reference = fb.keys[a..b].to_vec();
+                    reference.sort_unstable();
+                    keys.sort_unstable();
+                    assert_eq!(keys, reference, "{lang:?} token {i} of {n}");
+                }
+            }
+        });
+        assert!(
+            gaz_hits > 10,
+            "the texts must hit the gazetteers ({gaz_hits})"
+        );
+        assert!(
+            trig_hits > 5,
+            "the texts must hit trigger words ({trig_hits})"
+        );
+    }
+
+    #[test]
+    fn fast_rows_equal_reference() {
+        let m = model();
+        let mut fb = FeatBuf::default();
+        sentences(|lang, sents| {
+            let t = m.tagger(lang).expect("tagger");
+            // One cache for the whole text (hits across sentences), and a
+            // fresh one per sentence (all misses): both must equal the
+            // reference.
+            let mut cache = DocCache::default();
+            let mut rows = Vec::new();
+            for toks in sents {
+                sentence_features(lang, toks, &t.gaz, &t.trig, &mut fb);
+                let reference = t.reference_rows(&fb);
+                sentence_rows(t, toks, &mut cache, &mut rows);
+                assert_eq!(rows, reference, "{lang:?}: {}", toks.len());
+                let mut fresh = DocCache::default();
+                sentence_rows(t, toks, &mut fresh, &mut rows);
+                assert_eq!(rows, reference);
+            }
+            assert!(cache.len() < sents.iter().map(Vec::len).sum::<usize>() / 2);
+        });
+    }
+
+    #[test]
+    fn fast_tags_equal_reference_tags() {
+        let m = model();
+        let mut scratch = Scratch::default();
+        let mut reference_scratch = Scratch::default();
+        let (mut a, mut b) = (Vec::new(), Vec::new());
+        let mut names = 0;
+        sentences(|lang, sents| {
+            let t = m.tagger(lang).expect("tagger");
+            scratch.new_document();
+            for toks in sents {
+                t.tag(toks, &mut scratch, &mut a);
+                t.tag_reference(toks, &mut reference_scratch, &mut b);
+                assert_eq!(a, b);
+                names += a.iter().filter(|x| **x != 0).count();
+            }
+        });
+        assert!(names > 10, "the texts have names ({names})");
+    }
+
+    #[test]
+    fn cache_is_per_tagger() {
+        // One scratch used with two taggers in turn: the sums of one must
+        // never leak into the other.
+        let m = model();
+        let (ar, fr) = (
+            m.tagger(Lang::Ar).expect("ar"),
+            m.tagger(Lang::Fr).expect("fr"),
+        );
+        let toks = [TokView {
+            raw: "Paris",
+            norm: "paris",
+            stem: "paris",
+        }];
+        let mut cache = DocCache::default();
+        let (mut r1, mut r2, mut r3) = (Vec::new(), Vec::new(), Vec::new());
+        sentence_rows(fr, &toks, &mut cache, &mut r1);
+        sentence_rows(ar, &toks, &mut cache, &mut r2);
+        sentence_rows(ar, &toks, &mut DocCache::default(), &mut r3);
+        assert_eq!(r2, r3);
+        assert_ne!(r1, r2);
+    }
+}
