@@ -346,6 +346,27 @@ mod tests {
     }
 
     #[test]
+    fn a_lone_sentence_taken_for_furniture_still_gets_a_topic() {
+        // One-line texts the structure pass files as byline/boilerplate
+        // ("… adopté par les deux chambres" reads like "Par <author>"):
+        // their words are used rather than returning nothing.
+        let m = shipped();
+        for text in [
+            "Le budget de la santé a été adopté par les deux chambres en 2020.",
+            "Can 2022 : calendrier des matchs\n.",
+        ] {
+            let doc = analyze(
+                text,
+                TextOptions {
+                    title: None,
+                    lang_hint: Some(Lang::Fr),
+                },
+            );
+            assert!(!m.predict(&doc).is_empty(), "{text}");
+        }
+    }
+
+    #[test]
     fn only_trained_labels_per_language() {
         let m = shipped();
         let en = m.labels_for(Lang::En);
@@ -438,6 +459,10 @@ mod tests {
             ("Le gouvernement a présenté le budget. Le budget prévoit 12 milliards, et 2024 sera difficile; zorglubix frobnique.", Some("Budget : le gouvernement tranche"), Lang::Fr),
             ("The striker scored twice. The striker, again! Scored 3-2 in 2023 against xqzvbl united.", None, Lang::En),
             ("قال وزير الاقتصاد إن الاقتصاد الوطني سجل نموا بنسبة 3 في المائة. وأضاف الوزير أن النمو سيستمر رغم طقطزنبوخ.", Some("الاقتصاد ينمو"), Lang::Ar),
+            // Repeated bigrams (bigram tf > 1, also shared with the title),
+            // numbers of many digit counts including > 8 (capped) in mixed
+            // order, a bigram broken by a number.
+            ("The interest rate rose. The interest rate fell 1234567890123 times, 7 times, 42 times and 123456789 times; interest rate 7 rate interest xqzvbl.", Some("Interest rate news"), Lang::En),
         ];
         for &(text, title, lang) in cases {
             let doc = analyze(

@@ -68,6 +68,12 @@ pub struct TrainArgs {
     pub bigram_weight: f32,
     #[arg(long, default_value_t = 1.0)]
     pub len_smoothing: f32,
+    /// Shortest / longest character n-gram of a word (inside its `<` `>`
+    /// markers); stored in the model's feature config.
+    #[arg(long, default_value_t = 3)]
+    pub char_min: u8,
+    #[arg(long, default_value_t = 5)]
+    pub char_max: u8,
     /// Loss weight of section-derived (noisy) rows: they teach "world
     /// news = politics", which over-predicts politics on clean text.
     #[arg(long, default_value_t = 0.15)]
@@ -132,6 +138,8 @@ impl Default for TrainArgs {
             stem_weight: 1.0,
             bigram_weight: 1.0,
             len_smoothing: 1.0,
+            char_min: 3,
+            char_max: 5,
             noisy_weight: 0.15,
             lang_weight_power: 0.0,
             idf_per_lang: false,
@@ -576,7 +584,12 @@ pub struct Calib {
 pub struct DevResult {
     pub report: Report,
     pub calib: Vec<Calib>,
+    pub kind_calib: Vec<KindCalib>,
 }
+
+/// A dev row scored through the shipped path: head, logits over the head's
+/// allowed labels, index of the gold label among them, short document?
+type DevScore = (usize, Vec<f32>, usize, bool);
 
 /// Score dev rows through the shipped path; fit temperatures into `q`.
 fn dev_eval(
@@ -586,7 +599,7 @@ fn dev_eval(
     salt: u64,
 ) -> DevResult {
     // Logits through the exact inference code (quantised tables).
-    let scored: Vec<Option<(usize, Vec<f32>, usize)>> = dev
+    let scored: Vec<Option<DevScore>> = dev
         .par_iter()
         .map(|(lang, row)| {
             let doc = crate::text::analyze(
@@ -597,7 +610,7 @@ fn dev_eval(
                 },
             );
             let mut scratch = super::model::Scratch::default();
-            let (hi, logits, _) = q.logits(&doc, None, &mut scratch)?;
+            let (hi, logits, raw) = q.logits(&doc, None, &mut scratch)?;
             let head = q.heads.get(hi)?;
             let table = q.tables.get(head.table)?;
             let gold = TopicLabel::from_name(&row.label)?;
@@ -611,14 +624,14 @@ fn dev_eval(
                     ls.push(logits[j]);
                 }
             }
-            Some((hi, ls, gi))
+            Some((hi, ls, gi, raw.words < SHORT_WORDS))
         })
         .collect();
     // Dev rows per head and half (for cross-fitted figures).
     let nheads = q.heads.len();
     let mut halves: Vec<[Vec<Scored>; 2]> = (0..nheads).map(|_| [Vec::new(), Vec::new()]).collect();
     for ((_, row), s) in dev.iter().zip(&scored) {
-        if let Some((h, ls, gi)) = s {
+        if let Some((h, ls, gi, _)) = s {
             if let Some(hv) = halves.get_mut(*h) {
                 if *gi != usize::MAX {
                     hv[dev_half(&row.id, salt)].push(Scored {
@@ -680,12 +693,13 @@ fn dev_eval(
         });
     }
     let _ = labels;
+    let kind_calib = kind_calibration(q, dev, &scored, salt);
     let mut report = Report::default();
     for ((_, row), s) in dev.iter().zip(&scored) {
         let Some(gold) = TopicLabel::from_name(&row.label) else {
             continue;
         };
-        let pred = s.as_ref().and_then(|(hi, ls, _)| {
+        let pred = s.as_ref().and_then(|(hi, ls, _, _)| {
             let head = q.heads.get(*hi)?;
             let table = q.tables.get(head.table)?;
             let allowed: Vec<TopicLabel> = table
@@ -709,7 +723,105 @@ fn dev_eval(
         });
         report.push(row, gold, pred);
     }
-    DevResult { report, calib }
+    DevResult {
+        report,
+        calib,
+        kind_calib,
+    }
+}
+
+/// Documents with fewer distinct words than this count as "short" (single
+/// sentences, social-media posts) for the per-kind calibration analysis.
+pub const SHORT_WORDS: usize = 40;
+
+/// Per language and kind (article / short): n, accuracy, ECE before, ECE
+/// cross-fitted with the shipped scheme (own or pooled T), ECE cross-fitted
+/// with one T per kind pooled over the languages.
+pub type KindCalib = (Lang, bool, usize, f64, f64, f64, f64);
+
+/// Would one temperature per document kind (articles are under-confident,
+/// single sentences over-confident) calibrate better than one per language?
+/// Measured only (cross-fitted on the two dev halves); not shipped.
+fn kind_calibration(
+    q: &QuantModel,
+    dev: &[(Lang, &Row)],
+    scored: &[Option<DevScore>],
+    salt: u64,
+) -> Vec<KindCalib> {
+    let nheads = q.heads.len();
+    // [head][short][half]
+    let mut d: Vec<[[Vec<Scored>; 2]; 2]> = (0..nheads).map(|_| Default::default()).collect();
+    for ((_, row), s) in dev.iter().zip(scored) {
+        if let Some((h, ls, gi, short)) = s {
+            if *gi != usize::MAX {
+                if let Some(x) = d.get_mut(*h) {
+                    x[usize::from(*short)][dev_half(&row.id, salt)].push(Scored {
+                        logits: ls.clone(),
+                        gold: *gi,
+                    });
+                }
+            }
+        }
+    }
+    let fit = |v: Vec<Scored>| calibration::fit_temperature(&v);
+    // Shipped scheme per head and half: own T (pooled if the head is small).
+    let pooled_half: [f32; 2] = [0, 1].map(|k| {
+        fit(d
+            .iter()
+            .flat_map(|x| x.iter().flat_map(|y| y[k].iter().cloned()))
+            .collect())
+    });
+    let kind_half: [[f32; 2]; 2] = [0, 1].map(|kind| {
+        [0, 1].map(|k| fit(d.iter().flat_map(|x| x[kind][k].iter().cloned()).collect()))
+    });
+    let mut out = Vec::new();
+    for (hi, x) in d.iter().enumerate() {
+        let Some(lang) = q.heads.get(hi).map(|h| h.lang) else {
+            continue;
+        };
+        let n_lang: usize = x.iter().flatten().map(Vec::len).sum();
+        let own_half: [f32; 2] = [0, 1].map(|k| {
+            if n_lang < MIN_CALIB_ROWS {
+                pooled_half[k]
+            } else {
+                fit(x.iter().flat_map(|y| y[k].iter().cloned()).collect())
+            }
+        });
+        for kind in [false, true] {
+            let v = &x[usize::from(kind)];
+            let n = v[0].len() + v[1].len();
+            if n == 0 {
+                continue;
+            }
+            let all: Vec<Scored> = v.iter().flatten().cloned().collect();
+            let acc =
+                all.iter()
+                    .filter(|s| {
+                        let best = s.logits.iter().enumerate().fold(
+                            (0, f32::NEG_INFINITY),
+                            |a, (i, &l)| if l > a.1 { (i, l) } else { a },
+                        );
+                        best.0 == s.gold
+                    })
+                    .count() as f64
+                    / n as f64;
+            let cross = |t: [f32; 2]| {
+                (calibration::ece(&v[1], t[0], 15) * v[1].len() as f64
+                    + calibration::ece(&v[0], t[1], 15) * v[0].len() as f64)
+                    / n as f64
+            };
+            out.push((
+                lang,
+                kind,
+                n,
+                acc,
+                calibration::ece(&all, 1.0, 15),
+                cross(own_half),
+                cross(kind_half[usize::from(kind)]),
+            ));
+        }
+    }
+    out
 }
 
 /// `nutgraf train topics`.
@@ -723,9 +835,12 @@ pub fn run(args: &TrainArgs) -> anyhow::Result<()> {
         stem_weight: args.stem_weight,
         bigram_weight: args.bigram_weight,
         len_smoothing: args.len_smoothing,
-        char_min: 3,
-        char_max: 5,
+        char_min: args.char_min,
+        char_max: args.char_max,
     };
+    if !(1..=8).contains(&args.char_min) || !(args.char_min..=8).contains(&args.char_max) {
+        bail!("--char-min/--char-max must satisfy 1 <= min <= max <= 8");
+    }
     if !(10..=24).contains(&args.bucket_bits) {
         bail!("--bucket-bits must be in 10..=24");
     }
@@ -928,7 +1043,7 @@ pub fn run(args: &TrainArgs) -> anyhow::Result<()> {
     q.info = serde_json::json!({
         "data": "shared/data/topic_classification train.{ar,en,fr}.jsonl minus the dev split",
         "seed": args.seed, "mode": args.mode, "bucket_bits": args.bucket_bits, "epochs": args.epochs,
-        "lr": args.lr, "idf_bits": args.idf_bits, "noisy_weight": args.noisy_weight, "idf_per_lang": args.idf_per_lang, "lang_weight_power": args.lang_weight_power, "title_weight": args.title_weight, "l2": args.l2, "class_weight_power": args.class_weight_power,
+        "lr": args.lr, "idf_bits": args.idf_bits, "noisy_weight": args.noisy_weight, "idf_per_lang": args.idf_per_lang, "lang_weight_power": args.lang_weight_power, "title_weight": args.title_weight, "char_ngrams": [args.char_min, args.char_max], "bigram_weight": args.bigram_weight, "char_weight": args.char_weight, "l2": args.l2, "class_weight_power": args.class_weight_power,
         "dev_salt": args.dev_salt, "average_from": args.average_from,
         "finetune_lang": args.finetune_lang, "finetune_epochs": args.finetune_epochs, "finetune_lr": args.finetune_lr,
         "dev": info_dev, "calibration": calib,
@@ -954,6 +1069,14 @@ pub fn run(args: &TrainArgs) -> anyhow::Result<()> {
             c.nll_own,
             c.nll_pooled,
             c.n
+        );
+    }
+    println!("\nper document kind (short = < {SHORT_WORDS} distinct words; ECE cross-fitted):\n| lang | kind | n | acc | ECE before | ECE shipped scheme | ECE per-kind pooled T |\n|---|---|---|---|---|---|---|");
+    for (lang, short, n, acc, e0, e1, e2) in &res.kind_calib {
+        println!(
+            "| {} | {} | {n} | {acc:.3} | {e0:.4} | {e1:.4} | {e2:.4} |",
+            lang.code(),
+            if *short { "short" } else { "article" }
         );
     }
     let bytes = q.to_bytes();
