@@ -23,10 +23,34 @@ impl Hasher for FxHasher {
     fn write(&mut self, bytes: &[u8]) {
         const K: u64 = 0x517c_c1b7_2722_0a95;
         let mut h = self.0;
-        for chunk in bytes.chunks(8) {
+        // Each 8-byte chunk is one little-endian word (the tail zero-padded),
+        // read with wide loads rather than byte by byte.
+        let mut chunks = bytes.chunks_exact(8);
+        for c in &mut chunks {
+            let mut w = [0u8; 8];
+            w.copy_from_slice(c);
+            h = (h.rotate_left(5) ^ u64::from_le_bytes(w)).wrapping_mul(K);
+        }
+        let mut r = chunks.remainder();
+        if !r.is_empty() {
             let mut v = 0u64;
-            for (i, b) in chunk.iter().enumerate() {
-                v |= (*b as u64) << (8 * i);
+            let mut shift = 0u32;
+            if let (Some(a), Some(rest)) = (r.get(..4), r.get(4..)) {
+                let mut w = [0u8; 4];
+                w.copy_from_slice(a);
+                v = u64::from(u32::from_le_bytes(w));
+                shift = 32;
+                r = rest;
+            }
+            if let (Some(a), Some(rest)) = (r.get(..2), r.get(2..)) {
+                let mut w = [0u8; 2];
+                w.copy_from_slice(a);
+                v |= u64::from(u16::from_le_bytes(w)) << shift;
+                shift += 16;
+                r = rest;
+            }
+            if let Some(&b) = r.first() {
+                v |= u64::from(b) << shift;
             }
             h = (h.rotate_left(5) ^ v).wrapping_mul(K);
         }
@@ -68,6 +92,11 @@ pub const W_UI: u16 = 1 << 12;
 /// First word of a boilerplate phrase: only tokens with this bit are looked
 /// up in [`phrases`].
 pub const W_PHRASE: u16 = 1 << 13;
+/// Never in the word table: the tokenizer sets it on the flags of a word
+/// made only of one fast letter run that starts with an Arabic letter
+/// (U+0621–U+065F and ASCII letters), so language id knows without a scan
+/// that the word holds no Persian/Urdu letter.
+pub(crate) const W_AR_PLAIN: u16 = 1 << 15;
 
 const UI_WORDS: &str = "facebook twitter whatsapp telegram linkedin instagram youtube tiktok pinterest reddit \
 messenger email e-mail mail print imprimer partager partagez share tweet pocket copier copy link lien \

@@ -11,7 +11,7 @@
 //! Only the first [`MAX_TOKENS`] word tokens are looked at: enough for a
 //! stable decision, and constant cost on megabyte inputs.
 
-use super::data::{word_flags, L_AR, L_DE, L_EN, L_ES, L_FR, L_IT, L_NL, L_PT};
+use super::data::{word_flags, L_AR, L_DE, L_EN, L_ES, L_FR, L_IT, L_NL, L_PT, W_AR_PLAIN};
 use super::tokens::{classify, is_arabic_letter, is_latin_letter, Class};
 use super::{Lang, Token, TokenKind};
 
@@ -65,6 +65,17 @@ impl LangStats {
                 }
             }
         }
+        if flags & W_AR_PLAIN != 0 {
+            // The tokenizer vouches: Arabic first letter, only U+0621–U+065F
+            // and ASCII letters, so the Arabic branch below without its
+            // Persian scan (which would find nothing).
+            let b = raw.as_bytes();
+            self.arabic_letters += (b.len() / 2) as u32;
+            if b.ends_with(&[0xD8, 0xA9]) || b.ends_with(&[0xD9, 0x89]) {
+                self.arabic_only += 1;
+            }
+            return;
+        }
         if raw.is_ascii() {
             self.latin_letters += raw.bytes().filter(|b| b.is_ascii_alphabetic()).count() as u32;
             self.spelling_cues(raw);
@@ -81,12 +92,20 @@ impl LangStats {
             // are word-final in practice, so only the last letter is checked.
             let b = raw.as_bytes();
             self.arabic_letters += (b.len() / 2) as u32;
-            if raw.ends_with(['ة', 'ى']) {
+            // ة U+0629 = D8 A9, ى U+0649 = D9 89
+            if b.ends_with(&[0xD8, 0xA9]) || b.ends_with(&[0xD9, 0x89]) {
                 self.arabic_only += 1;
             }
-            if b.iter()
+            // پ U+067E = D9 BE and ٹ U+0679 = D9 B9 are the only listed
+            // letters outside U+0680–U+06FF (lead bytes DA/DB). Testing the
+            // byte pairs (not a lone 0xB9, the tail of the common ع) keeps
+            // the per-character look to the words that may need it.
+            let maybe_persian = b
+                .iter()
                 .any(|&x| x == 0xDA || x == 0xDB || x == 0xBE || x == 0xB9)
-            {
+                && b.windows(2)
+                    .any(|w| matches!(w, [0xDA | 0xDB, _] | [0xD9, 0xBE | 0xB9]));
+            if maybe_persian {
                 for c in raw.chars() {
                     if matches!(
                         c,

@@ -19,6 +19,7 @@
 //! [`tokens::token_forms`] / [`normalize::normalize_into`] /
 //! [`tokens::light_stem`], so features see exactly the forms inference sees.
 
+mod classes;
 pub mod data;
 pub mod debug;
 pub mod lang;

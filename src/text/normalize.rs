@@ -101,6 +101,27 @@ const fn build_ar_map() -> [u32; 256] {
     t
 }
 
+/// Which code points of U+0600–U+063F (`[0]`) and U+0640–U+067F (`[1]`)
+/// [`normalize_into`] changes or drops (bit `cp & 0x3F`), derived from
+/// [`AR_MAP`] at compile time. The tokenizer ORs these bits while it scans
+/// an Arabic word (lead byte 0xD8 / 0xD9): a word with no bit set is its
+/// own norm and is copied as is, which skips the per-character mapping
+/// for most Arabic words. (U+0653–U+0655, which need NFC, are among the
+/// changed ones, so they always take the full path.)
+pub(crate) const AR_CHANGES: [u64; 2] = build_ar_changes();
+
+const fn build_ar_changes() -> [u64; 2] {
+    let mut m = [0u64; 2];
+    let mut i = 0usize;
+    while i < 128 {
+        if AR_MAP[i] != 0x0600 + i as u32 {
+            m[i / 64] |= 1 << (i % 64);
+        }
+        i += 1;
+    }
+    m
+}
+
 /// Map one (already NFC, not yet lowercased) character to its matching form
 /// and append it; returns nothing because a character may vanish.
 #[inline]
@@ -222,6 +243,50 @@ pub fn normalize_into(word: &str, out: &mut String) {
         run = i;
     }
     out.push_str(word.get(run..).unwrap_or(""));
+}
+
+/// [`normalize_into`] for a word the tokenizer scanned as one fast letter
+/// run: ASCII letters and two-byte U+0600–U+067F only. Same output, without
+/// the general path's checks. Returns false, with `out` unchanged, when the
+/// word is not of that shape or needs NFC (combining hamza/madda
+/// U+0653–U+0655): then the caller uses [`normalize_into`].
+pub(crate) fn normalize_letter_run(word: &str, out: &mut String) -> bool {
+    let base = out.len();
+    let bytes = word.as_bytes();
+    let mut run = 0usize;
+    let mut i = 0usize;
+    while let Some(&b0) = bytes.get(i) {
+        if b0 < 0x80 {
+            if b0.is_ascii_uppercase() {
+                out.push_str(word.get(run..i).unwrap_or(""));
+                out.push(b0.to_ascii_lowercase() as char);
+                run = i + 1;
+            }
+            i += 1;
+            continue;
+        }
+        let Some(&b1) = bytes.get(i + 1).filter(|_| b0 & 0xFE == 0xD8) else {
+            out.truncate(base);
+            return false;
+        };
+        let idx = (usize::from(b0 & 1) << 6) | usize::from(b1 & 0x3F);
+        let cp = 0x0600 + idx as u32;
+        let m = AR_MAP.get(idx).copied().unwrap_or(cp);
+        if m != cp {
+            if (0x0653..=0x0655).contains(&cp) {
+                out.truncate(base);
+                return false;
+            }
+            out.push_str(word.get(run..i).unwrap_or(""));
+            if let Some(m) = char::from_u32(m).filter(|_| m != 0) {
+                out.push(m);
+            }
+            run = i + 2;
+        }
+        i += 2;
+    }
+    out.push_str(word.get(run..).unwrap_or(""));
+    true
 }
 
 /// Convenience: the matching form of `s` as a new `String`.

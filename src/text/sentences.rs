@@ -107,12 +107,17 @@ fn is_terminal_punct(text: &str, t: &Token) -> bool {
 /// Does token `i` end a sentence?
 fn is_boundary(text: &str, toks: &[Token], i: usize, scratch: &mut String) -> bool {
     let Some(t) = toks.get(i) else { return false };
-    let s = t.span.slice(text);
-    // Only stops and dotted abbreviations can end a sentence.
+    // Only stops and dotted abbreviations can end a sentence. (Most tokens
+    // are words: a word whose last byte is not '.' leaves before its text
+    // is sliced.)
     match t.kind {
         TokenKind::Punct => {}
-        TokenKind::Word if s.ends_with('.') => {}
+        TokenKind::Word if text.as_bytes().get(t.span.end.wrapping_sub(1)) == Some(&b'.') => {}
         _ => return false,
+    }
+    let s = t.span.slice(text);
+    if t.kind == TokenKind::Word && !s.ends_with('.') {
+        return false;
     }
     let next_tok = toks.get(i + 1);
     let next = next_kind(text, next_tok);

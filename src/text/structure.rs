@@ -16,7 +16,7 @@ use super::data::{self, Boiler, L_AR, L_EN, L_FR, W_BYLINE, W_DATE, W_PHRASE, W_
 use super::lang::LangStats;
 use super::normalize::line_key;
 use super::sentences;
-use super::tokens::{self, fill_stems};
+use super::tokens::{self, fill_stems_at};
 use super::*;
 
 /// Tunable thresholds of the block classifier, in one place.
@@ -144,7 +144,11 @@ fn feats(doc: &Document<'_>, b: &Block, flags: &[u16], params: &StructureParams)
         }
     }
     // Quotes « » are not separators when balanced.
-    let opens = toks.iter().filter(|t| doc.token_text(t) == "«").count();
+    // (a token reading "«" is always a punctuation token: test that first)
+    let opens = toks
+        .iter()
+        .filter(|t| t.kind == TokenKind::Punct && doc.token_text(t) == "«")
+        .count();
     f.separators = f.separators.saturating_sub(opens);
     // Final punctuation (skipping closing quotes/brackets).
     for t in toks.iter().rev() {
@@ -235,22 +239,26 @@ pub fn build_document_with<'a>(
     //    while the norm is hot; used by language id and roles)
     let mut blocks: Vec<Block> = Vec::new();
     let mut flags: Vec<u16> = Vec::with_capacity(text.len() / 6 + 1);
+    // Word tokens whose stems wait for the language (non-Arabic script).
+    let mut pending_stems: Vec<usize> = Vec::new();
     let mut pos = 0usize;
     let mut cp = 0u32;
-    let bytes = text.as_bytes();
     while pos < text.len() {
-        let nl = bytes[pos..]
-            .iter()
-            .position(|&b| b == b'\n')
+        // (`str::find` of an ASCII char is a memchr; `pos` is always just
+        // after a '\n' or 0, so on a char boundary)
+        let nl = text
+            .get(pos..)
+            .and_then(|r| r.find('\n'))
             .map_or(text.len(), |k| pos + k);
         let t0 = doc.tokens.len();
-        cp = tokens::tokenize_into_flags(
+        cp = tokens::tokenize_line(
             text,
             pos..nl,
             cp,
             &mut doc.tokens,
             &mut doc.norm_buf,
-            Some(&mut flags),
+            &mut flags,
+            &mut pending_stems,
         );
         if doc.tokens.len() > t0 {
             blocks.push(Block {
@@ -273,8 +281,15 @@ pub fn build_document_with<'a>(
             doc.lang_confidence = c;
         }
     }
-    // 3. stems (need the language)
-    fill_stems(text, &mut doc.tokens, &doc.norm_buf, doc.lang);
+    // 3. stems (need the language; Arabic-script words got theirs in the
+    //    tokenizer, as they do not depend on it)
+    fill_stems_at(
+        text,
+        &mut doc.tokens,
+        &pending_stems,
+        &doc.norm_buf,
+        doc.lang,
+    );
     // 4. roles
     let roles = classify_blocks(&doc, &blocks, &flags, opts, params);
     // 5. sentences

@@ -26,8 +26,9 @@
 //!   (zero-width, bidi) separate tokens and are never part of one, except
 //!   joiners inside a word (ZWNJ in Persian-keyboard Arabic).
 
-use super::data::{word_flags, W_ABBR, W_ABBR_FINAL};
-use super::normalize::{self, digit_value, is_arabic_diacritic, is_invisible, TATWEEL};
+use super::classes::{CLASS_TABLE, TABLE_LEN};
+use super::data::{word_flags, W_ABBR, W_ABBR_FINAL, W_AR_PLAIN};
+use super::normalize::{self, digit_value, is_arabic_diacritic, is_invisible, AR_CHANGES, TATWEEL};
 use super::{Lang, Span, Token, TokenKind};
 use std::ops::Range;
 use unicode_normalization::char::is_combining_mark;
@@ -44,8 +45,25 @@ pub(crate) enum Class {
     Symbol,
 }
 
-/// Code points below this are classified by table lookup.
-const TABLE_LEN: usize = 0x2100;
+/// [`Tokenizer::letter_run`]'s view of U+0600–U+067F (index `cp - 0x600`,
+/// i.e. the two-byte sequences led by 0xD8 / 0xD9): 0 = not part of a fast
+/// run, bit 0 = part of one (U+0621–U+065F: letters, tatweel, harakat),
+/// bit 1 = also changed by normalisation ([`AR_CHANGES`]).
+const AR_RUN: [u8; 128] = build_ar_run();
+
+const fn build_ar_run() -> [u8; 128] {
+    let mut t = [0u8; 128];
+    let mut i = 0usize;
+    while i < 128 {
+        let cp = 0x600 + i;
+        if cp >= 0x0621 && cp <= 0x065F {
+            let changed = (AR_CHANGES[i / 64] >> (i % 64)) & 1;
+            t[i] = 1 | ((changed as u8) << 1);
+        }
+        i += 1;
+    }
+    t
+}
 
 /// Class of one character: a lookup table for everything below U+2100
 /// (Latin, Greek, Cyrillic, Arabic, general punctuation), the Unicode
@@ -62,19 +80,15 @@ pub(crate) fn classify(c: char) -> Class {
     classify_slow(c)
 }
 
+/// The class of every code point below [`TABLE_LEN`]: written out in
+/// [`super::classes`] (a test checks it against [`classify_slow`]).
+#[inline]
 fn class_table() -> &'static [Class; TABLE_LEN] {
-    static T: std::sync::OnceLock<[Class; TABLE_LEN]> = std::sync::OnceLock::new();
-    T.get_or_init(|| {
-        let mut t = [Class::Symbol; TABLE_LEN];
-        for (i, slot) in t.iter_mut().enumerate() {
-            if let Some(c) = char::from_u32(i as u32) {
-                *slot = classify_slow(c);
-            }
-        }
-        t
-    })
+    &CLASS_TABLE
 }
 
+/// The reference classification (Unicode properties; the table holds its
+/// results below [`TABLE_LEN`]).
 fn classify_slow(c: char) -> Class {
     if c.is_ascii() {
         return match c {
@@ -181,6 +195,11 @@ struct Tokenizer<'t, 'o> {
     table: &'static [Class; TABLE_LEN],
     /// Word-table flags per token, filled alongside `out` when asked for.
     flags: Option<&'o mut Vec<u16>>,
+    /// When given: stems and proclitic counts of Arabic-script words are
+    /// computed right away (they do not depend on the document language),
+    /// and the indices of the other word tokens, whose stems wait for the
+    /// language, are appended here (see [`tokenize_line`]).
+    pending: Option<&'o mut Vec<usize>>,
     out: &'o mut Vec<Token>,
     norm_buf: &'o mut String,
     scratch: String,
@@ -238,17 +257,59 @@ impl Tokenizer<'_, '_> {
     }
 
     fn push(&mut self, b0: usize, c0: u32, kind: TokenKind) {
+        self.push_as(b0, c0, kind, false, true);
+    }
+
+    /// Append the token `b0..pos`. `run_only`: a word made only of fast
+    /// letter runs ([`Tokenizer::letter_run`]); `dirty`: one of their
+    /// letters changes under normalisation. A clean run-only word is its own
+    /// norm and is copied; a dirty one takes the run-only normaliser.
+    fn push_as(&mut self, b0: usize, c0: u32, kind: TokenKind, run_only: bool, dirty: bool) {
         let raw = self.s.get(b0..self.pos).unwrap_or("");
         let n0 = self.norm_buf.len();
-        normalize::normalize_into(raw, self.norm_buf);
+        let clean = run_only && !dirty;
+        if clean {
+            self.norm_buf.push_str(raw);
+        } else if !(run_only && normalize::normalize_letter_run(raw, self.norm_buf)) {
+            normalize::normalize_into(raw, self.norm_buf);
+        }
+        let norm_str = self.norm_buf.get(n0..).unwrap_or("");
+        // A run-only word starts with an Arabic letter iff its first byte is
+        // not ASCII.
+        let ar_run = run_only && raw.as_bytes().first().is_some_and(|&b| b >= 0x80);
         if let Some(f) = self.flags.as_mut() {
             let fl = match kind {
                 TokenKind::Number => 0,
-                _ => word_flags(self.norm_buf.get(n0..).unwrap_or("")),
+                _ => word_flags(norm_str),
             };
-            f.push(fl);
+            f.push(if ar_run { fl | W_AR_PLAIN } else { fl });
         }
         let norm = to_u32(n0)..to_u32(self.norm_buf.len());
+        let (stem, proclitic) = match self.pending.as_mut() {
+            Some(pending) if kind == TokenKind::Word => {
+                let arabic = if run_only {
+                    ar_run
+                } else {
+                    norm_is_arabic(norm_str)
+                };
+                if arabic {
+                    let r = ar_stem(norm_str);
+                    // Clean: raw == norm, without hamzated alefs (they fold),
+                    // diacritics, tatweel or invisibles, so the letter count
+                    // is the code-point count.
+                    let pc = if clean {
+                        u8::try_from(proclitic_letters(norm_str, || false)).unwrap_or(u8::MAX)
+                    } else {
+                        proclitic_chars(raw, norm_str)
+                    };
+                    (to_u32(n0 + r.start)..to_u32(n0 + r.end), pc)
+                } else {
+                    pending.push(self.out.len());
+                    (norm.clone(), 0)
+                }
+            }
+            _ => (norm.clone(), 0),
+        };
         self.out.push(Token {
             span: Span {
                 start: b0,
@@ -257,9 +318,9 @@ impl Tokenizer<'_, '_> {
                 cend: self.cp,
             },
             kind,
-            stem: norm.clone(),
+            stem,
             norm,
-            proclitic_chars: 0,
+            proclitic_chars: proclitic,
         });
     }
 
@@ -274,12 +335,35 @@ impl Tokenizer<'_, '_> {
     }
 
     fn run(&mut self) {
-        while let Some(c) = self.peek() {
-            if c == ' ' {
+        while self.pos < self.end {
+            let Some(&b) = self.s.as_bytes().get(self.pos) else {
+                break;
+            };
+            if b == b' ' {
                 self.pos += 1;
                 self.cp += 1;
                 continue;
             }
+            // Byte-level dispatch of the common word starts (ASCII and
+            // Arabic letters), exactly as the `match` below would decide,
+            // without decoding the character first.
+            if b.is_ascii_alphabetic() {
+                if !(self.has_at || matches!(b, b'h' | b'H' | b'w' | b'W'))
+                    || self.pos < self.url_until
+                {
+                    self.word();
+                    continue;
+                }
+            } else if b == 0xD8 || b == 0xD9 {
+                if let Some(&b1) = self.s.as_bytes().get(self.pos + 1) {
+                    let cp = ((b as usize & 0x1F) << 6) | (b1 as usize & 0x3F);
+                    if self.table.get(cp) == Some(&Class::Letter) {
+                        self.word();
+                        continue;
+                    }
+                }
+            }
+            let Some(c) = self.peek() else { break };
             match self.cls(c) {
                 Class::Space | Class::Invisible => self.bump(c),
                 Class::Letter | Class::Digit
@@ -364,11 +448,33 @@ impl Tokenizer<'_, '_> {
     fn word(&mut self) {
         let b0 = self.pos;
         let c0 = self.cp;
-        let latin = self.peek().is_some_and(is_latin_letter);
+        // U+0600–U+06FF (lead bytes 0xD8–0xDB) holds no Latin letter.
+        let latin = match self.s.as_bytes().get(self.pos) {
+            Some(&b) if b < 0x80 => b.is_ascii_alphabetic(),
+            Some(0xD8..=0xDB) => false,
+            _ => self.peek().is_some_and(is_latin_letter),
+        };
         let mut letters = 0usize;
         let mut possessive = false;
+        // `dirty`: some letter of a fast run changes under normalisation;
+        // `run_bytes`: bytes taken by fast runs. A word made of fast runs
+        // only and not dirty is its own norm.
+        let mut dirty = false;
+        let mut run_bytes = 0usize;
         loop {
-            letters += self.letter_run();
+            let p = self.pos;
+            letters += self.letter_run(&mut dirty);
+            run_bytes += self.pos - p;
+            if self.pos >= self.end {
+                break;
+            }
+            // An ASCII byte other than a digit, '-' or an apostrophe always
+            // ends the word (the `match` below would `break` on it).
+            if let Some(&b) = self.s.as_bytes().get(self.pos) {
+                if b < 0x80 && !b.is_ascii_digit() && b != b'-' && b != b'\'' {
+                    break;
+                }
+            }
             let Some(c) = self.peek() else { break };
             match self.cls(c) {
                 Class::Letter => {
@@ -411,10 +517,11 @@ impl Tokenizer<'_, '_> {
                 _ => break,
             }
         }
-        if self.peek() == Some('.') {
+        if self.pos < self.end && self.s.as_bytes().get(self.pos) == Some(&b'.') {
             self.abbreviation_dot(b0, letters);
         }
-        self.push(b0, c0, TokenKind::Word);
+        let simple = run_bytes == self.pos - b0;
+        self.push_as(b0, c0, TokenKind::Word, simple, dirty);
         if possessive {
             let b1 = self.pos;
             let c1 = self.cp;
@@ -430,30 +537,38 @@ impl Tokenizer<'_, '_> {
 
     /// Fast path of [`Tokenizer::word`]: skip a run of ASCII letters and
     /// of Arabic letters/harakat/tatweel (U+0621–U+065F) byte-wise, without
-    /// decoding or classifying. Returns the number of letters skipped.
+    /// decoding or classifying. Returns the number of letters skipped; sets
+    /// `dirty` if one of them is changed by normalisation (an ASCII capital,
+    /// or an Arabic code point flagged in [`AR_CHANGES`]).
     #[inline]
-    fn letter_run(&mut self) -> usize {
-        let b = self.s.as_bytes();
+    fn letter_run(&mut self, dirty: &mut bool) -> usize {
+        let b = self.s.as_bytes().get(..self.end).unwrap_or(&[]);
+        let mut pos = self.pos;
+        let mut acc = 0u8;
         let mut letters = 0usize;
-        while self.pos < self.end {
-            let Some(&b0) = b.get(self.pos) else { break };
-            if b0.is_ascii_alphabetic() {
-                self.pos += 1;
-            } else if b0 == 0xD8 || b0 == 0xD9 {
-                let Some(&b1) = b.get(self.pos + 1) else {
-                    break;
-                };
-                let cp = ((b0 as u32 & 0x1F) << 6) | (b1 as u32 & 0x3F);
-                if !(0x0621..=0x065F).contains(&cp) {
-                    break;
+        loop {
+            match b.get(pos) {
+                Some(&b0) if b0 & 0xFE == 0xD8 => {
+                    let Some(&b1) = b.get(pos + 1) else { break };
+                    let i = (usize::from(b0 & 1) << 6) | usize::from(b1 & 0x3F);
+                    let e = AR_RUN.get(i).copied().unwrap_or(0);
+                    if e == 0 {
+                        break;
+                    }
+                    acc |= e;
+                    pos += 2;
                 }
-                self.pos += 2;
-            } else {
-                break;
+                Some(&b0) if b0.is_ascii_alphabetic() => {
+                    acc |= u8::from(b0 < b'a') << 1;
+                    pos += 1;
+                }
+                _ => break,
             }
-            self.cp += 1;
             letters += 1;
         }
+        self.pos = pos;
+        self.cp += to_u32(letters);
+        *dirty |= acc & 2 != 0;
         letters
     }
 
@@ -576,8 +691,9 @@ pub fn tokenize_into(
 }
 
 /// [`tokenize_into`] that also appends, per token, its word-table flags
-/// ([`super::data::word_flags`] of the norm; 0 for numbers) to `flags`,
-/// while the norm is hot.
+/// ([`super::data::word_flags`] of the norm; 0 for numbers; plus
+/// [`W_AR_PLAIN`] on words of one fast Arabic letter run, for language id)
+/// to `flags`, while the norm is hot.
 pub fn tokenize_into_flags(
     text: &str,
     range: Range<usize>,
@@ -585,6 +701,45 @@ pub fn tokenize_into_flags(
     tokens: &mut Vec<Token>,
     norm_buf: &mut String,
     flags: Option<&mut Vec<u16>>,
+) -> u32 {
+    tokenize_impl(text, range, cp_start, tokens, norm_buf, flags, None)
+}
+
+/// [`tokenize_into_flags`] with flags for [`super::structure`], which also
+/// does the stemming that does not need the document language while the
+/// norm is hot: Arabic-script words get their final `stem` and
+/// `proclitic_chars` here (the Arabic stemmer ignores the language); the
+/// indices of the other word tokens are appended to `pending`, for
+/// [`fill_stems_at`] once the language is known. Same results as
+/// [`tokenize_into`] followed by [`fill_stems`].
+pub(crate) fn tokenize_line(
+    text: &str,
+    range: Range<usize>,
+    cp_start: u32,
+    tokens: &mut Vec<Token>,
+    norm_buf: &mut String,
+    flags: &mut Vec<u16>,
+    pending: &mut Vec<usize>,
+) -> u32 {
+    tokenize_impl(
+        text,
+        range,
+        cp_start,
+        tokens,
+        norm_buf,
+        Some(flags),
+        Some(pending),
+    )
+}
+
+fn tokenize_impl(
+    text: &str,
+    range: Range<usize>,
+    cp_start: u32,
+    tokens: &mut Vec<Token>,
+    norm_buf: &mut String,
+    flags: Option<&mut Vec<u16>>,
+    pending: Option<&mut Vec<usize>>,
 ) -> u32 {
     let end = range.end.min(text.len());
     if !text.is_char_boundary(end) || !text.is_char_boundary(range.start.min(end)) {
@@ -601,6 +756,7 @@ pub fn tokenize_into_flags(
             .get(range.start.min(end)..end)
             .is_some_and(|b| b.contains(&b'@')),
         table: class_table(),
+        pending,
         flags,
         out: tokens,
         norm_buf,
@@ -631,17 +787,39 @@ pub fn tokenize(text: &str) -> Vec<Token> {
 /// allocated.
 pub fn fill_stems(text: &str, tokens: &mut [Token], norm_buf: &str, lang: Lang) {
     for t in tokens.iter_mut() {
-        if t.kind != TokenKind::Word {
-            continue;
+        if t.kind == TokenKind::Word {
+            fill_stem(text, t, norm_buf, lang);
         }
-        let n0 = t.norm.start as usize;
-        let Some(norm) = norm_buf.get(n0..t.norm.end as usize) else {
-            continue;
-        };
-        let r = light_stem_range(norm, lang);
-        t.stem = to_u32(n0 + r.start)..to_u32(n0 + r.end);
-        t.proclitic_chars = proclitic_chars(t.span.slice(text), norm);
     }
+}
+
+/// [`fill_stems`] for the word tokens at `indices` only (the `pending`
+/// list of [`tokenize_line`]).
+pub(crate) fn fill_stems_at(
+    text: &str,
+    tokens: &mut [Token],
+    indices: &[usize],
+    norm_buf: &str,
+    lang: Lang,
+) {
+    for &i in indices {
+        if let Some(t) = tokens.get_mut(i) {
+            if t.kind == TokenKind::Word {
+                fill_stem(text, t, norm_buf, lang);
+            }
+        }
+    }
+}
+
+#[inline]
+fn fill_stem(text: &str, t: &mut Token, norm_buf: &str, lang: Lang) {
+    let n0 = t.norm.start as usize;
+    let Some(norm) = norm_buf.get(n0..t.norm.end as usize) else {
+        return;
+    };
+    let r = light_stem_range(norm, lang);
+    t.stem = to_u32(n0 + r.start)..to_u32(n0 + r.end);
+    t.proclitic_chars = proclitic_chars(t.span.slice(text), norm);
 }
 
 /// The matching forms of one token, as the pipeline computes them.
@@ -692,10 +870,27 @@ pub fn light_stem(norm: &str, lang: Lang) -> &str {
     norm.get(light_stem_range(norm, lang)).unwrap_or(norm)
 }
 
+/// Does `norm` start with an Arabic-script letter (then it gets the Arabic
+/// stemmer whatever the language)? Two-byte U+0600–U+06FF is decoded
+/// from the bytes; anything else non-ASCII through `chars()`.
+#[inline]
+fn norm_is_arabic(norm: &str) -> bool {
+    match norm.as_bytes() {
+        [b0 @ 0xD8..=0xDB, b1, ..] => {
+            let cp = ((*b0 as u32 & 0x1F) << 6) | (*b1 as u32 & 0x3F);
+            char::from_u32(cp).is_some_and(is_arabic_letter)
+        }
+        [b0, ..] if *b0 < 0x80 => false,
+        _ => norm.chars().next().is_some_and(is_arabic_letter),
+    }
+}
+
 /// Byte range of [`light_stem`] inside `norm`.
 pub fn light_stem_range(norm: &str, lang: Lang) -> Range<usize> {
+    if norm_is_arabic(norm) {
+        return ar_stem(norm);
+    }
     match norm.chars().next() {
-        Some(c) if !c.is_ascii() && is_arabic_letter(c) => ar_stem(norm),
         Some(c) if c.is_ascii_alphabetic() || (!c.is_ascii() && c.is_alphabetic()) => {
             if lang == Lang::Fr {
                 fr_stem(norm)
@@ -707,56 +902,73 @@ pub fn light_stem_range(norm: &str, lang: Lang) -> Range<usize> {
     }
 }
 
+// The Arabic affixes of the light stemmer, as UTF-8 bytes (the stemmer
+// works on bytes: every affix is a whole character sequence, so byte
+// prefixes/suffixes are character prefixes/suffixes).
+const AR_WAW: &[u8] = "و".as_bytes();
+const AR_FEH: &[u8] = "ف".as_bytes();
+const AR_ALEF: &[u8] = "ا".as_bytes();
+const AR_LAM_LAM: &[u8] = "لل".as_bytes();
+const AR_BEH_AL: &[u8] = "بال".as_bytes();
+const AR_KAF_AL: &[u8] = "كال".as_bytes();
+const AR_AL: &[u8] = "ال".as_bytes();
+const AR_PREFIXES: [&[u8]; 4] = [AR_BEH_AL, AR_KAF_AL, AR_LAM_LAM, AR_AL];
+const AR_SUFFIXES: [&[u8]; 8] = [
+    "ها".as_bytes(),
+    "ان".as_bytes(),
+    "ات".as_bytes(),
+    "ون".as_bytes(),
+    "ين".as_bytes(),
+    "يه".as_bytes(),
+    "ه".as_bytes(),
+    "ي".as_bytes(),
+];
+
 /// Arabic light stemmer in the spirit of Larkey's Light10, made more
 /// conservative on the prefixes: و/ف are only removed before an article or
 /// an alef (وزير, فرنسا must survive), ب/ك only with the article.
 /// Suffixes ها ان ات ون ين يه ه ي are each removed once, in that order,
 /// when at least two letters remain. Works on the folded form (ة→ه, أ→ا).
 fn ar_stem(norm: &str) -> Range<usize> {
-    let mut s = norm;
-    let mut start = 0usize;
+    let b = norm.as_bytes();
     // First letter و ف ب ك ل ا (byte pairs), else only suffixes apply.
     if !matches!(
-        norm.as_bytes(),
+        b,
         [0xD9, 0x88 | 0x81 | 0x83 | 0x84, ..] | [0xD8, 0xA8 | 0xA7, ..]
     ) {
-        return suffixes_ar(norm, 0);
+        return suffixes_ar(b, 0);
     }
-    if let Some(r) = s.strip_prefix("و").or_else(|| s.strip_prefix("ف")) {
-        let ok = r.starts_with("ال")
-            || r.starts_with("لل")
-            || r.starts_with("بال")
-            || r.starts_with("كال")
-            || r.starts_with('ا');
+    let mut start = 0usize;
+    if let Some(r) = b.strip_prefix(AR_WAW).or_else(|| b.strip_prefix(AR_FEH)) {
+        // (ال starts with ا)
+        let ok = r.starts_with(AR_ALEF)
+            || r.starts_with(AR_LAM_LAM)
+            || r.starts_with(AR_BEH_AL)
+            || r.starts_with(AR_KAF_AL);
         if ok && at_least_chars(r, 4) {
-            start += s.len() - r.len();
-            s = r;
+            start = b.len() - r.len();
         }
     }
-    for p in ["بال", "كال", "لل", "ال"] {
+    let s = b.get(start..).unwrap_or(&[]);
+    for p in AR_PREFIXES {
         if let Some(r) = s.strip_prefix(p) {
             if at_least_chars(r, 2) {
-                start += s.len() - r.len();
-                s = r;
+                start += p.len();
             }
             break;
         }
     }
-    let r = suffixes_ar(s, start);
-    r.start..r.end
+    suffixes_ar(b.get(start..).unwrap_or(&[]), start)
 }
 
 /// Suffix part of [`ar_stem`] on `s` (which starts at byte `start` of the norm).
-fn suffixes_ar(mut s: &str, start: usize) -> Range<usize> {
+fn suffixes_ar(mut s: &[u8], start: usize) -> Range<usize> {
     // All suffixes end in ا ت ن ه ي: skip the loop for any other last letter.
     // Last letter ا ت ن ه ي (byte pairs).
-    if !matches!(
-        s.as_bytes(),
-        [.., 0xD8, 0xA7 | 0xAA] | [.., 0xD9, 0x86 | 0x87 | 0x8A]
-    ) {
+    if !matches!(s, [.., 0xD8, 0xA7 | 0xAA] | [.., 0xD9, 0x86 | 0x87 | 0x8A]) {
         return start..start + s.len();
     }
-    for suf in ["ها", "ان", "ات", "ون", "ين", "يه", "ه", "ي"] {
+    for suf in AR_SUFFIXES {
         if let Some(r) = s.strip_suffix(suf) {
             if at_least_chars(r, 2) {
                 s = r;
@@ -766,10 +978,25 @@ fn suffixes_ar(mut s: &str, start: usize) -> Range<usize> {
     start..start + s.len()
 }
 
-/// `s.chars().count() >= k` without counting past `k`.
+/// `k >= 1` and the UTF-8 bytes `s` (whole characters) hold at least `k`
+/// characters, without decoding: characters are the non-continuation bytes.
 #[inline]
-fn at_least_chars(s: &str, k: usize) -> bool {
-    s.len() >= k && s.chars().nth(k.saturating_sub(1)).is_some()
+fn at_least_chars(s: &[u8], k: usize) -> bool {
+    if s.len() < k {
+        return false;
+    }
+    // (a character is at most 4 bytes)
+    if k > 0 && s.len() >= 4 * k {
+        return true;
+    }
+    let mut n = 0usize;
+    for &x in s {
+        n += usize::from(x & 0xC0 != 0x80);
+        if n >= k.max(1) {
+            return true;
+        }
+    }
+    false
 }
 
 /// English: possessive and plural only (light on purpose: features want
@@ -816,12 +1043,17 @@ fn fr_stem(norm: &str) -> Range<usize> {
     0..s.len()
 }
 
-/// Number of leading code points of `raw` that are Arabic proclitics which
+/// Number of leading letters of `norm` that are Arabic proclitics which
 /// are never part of a name: و/ف (conjunction) before an article, a
 /// hamzated alef (وأكد, وإسبانيا) or ب/ك/ل+article; ب/ك before the
 /// article (بالمغرب); ل before the assimilated article (للمغرب). Diacritics
 /// and tatweel following a proclitic are counted with it.
-fn proclitic_chars(raw: &str, norm: &str) -> u8 {
+///
+/// This is the normalised-letter part of [`proclitic_chars`]: how many proclitic
+/// letters `norm` starts with. `hamza_alef` says whether the raw token's
+/// second letter is a hamzated alef (أ إ آ, which the norm folds to ا);
+/// it is only asked when no article decides.
+fn proclitic_letters(norm: &str, hamza_alef: impl FnOnce() -> bool) -> usize {
     // First letter و ف ب ك ل (byte pairs).
     if !matches!(
         norm.as_bytes(),
@@ -832,26 +1064,34 @@ fn proclitic_chars(raw: &str, norm: &str) -> u8 {
     let mut k = 0usize;
     let mut t = norm;
     if let Some(r) = t.strip_prefix("و").or_else(|| t.strip_prefix("ف")) {
-        let hamza_alef = raw
-            .chars()
-            .filter(|c| !is_arabic_diacritic(*c) && *c != TATWEEL && !is_invisible(*c))
-            .nth(1)
-            .is_some_and(|c| matches!(c, 'أ' | 'إ' | 'آ'));
         let article = r.starts_with("ال")
             || r.starts_with("لل")
             || (r.starts_with(['ب', 'ك']) && r.get(2..).is_some_and(|x| x.starts_with("ال")));
-        if (article || hamza_alef) && at_least_chars(r, 3) {
+        let ok = article || hamza_alef();
+        if ok && at_least_chars(r.as_bytes(), 3) {
             k += 1;
             t = r;
         }
     }
     if let Some(r) = t.strip_prefix(['ب', 'ك', 'ل']) {
         if (r.starts_with("ال") || (t.starts_with('ل') && r.starts_with('ل')))
-            && at_least_chars(r, 3)
+            && at_least_chars(r.as_bytes(), 3)
         {
             k += 1;
         }
     }
+    k
+}
+
+/// Number of leading code points of `raw` that are Arabic proclitics which
+/// are never part of a name (the rules: [`proclitic_letters`]).
+fn proclitic_chars(raw: &str, norm: &str) -> u8 {
+    let k = proclitic_letters(norm, || {
+        raw.chars()
+            .filter(|c| !is_arabic_diacritic(*c) && *c != TATWEEL && !is_invisible(*c))
+            .nth(1)
+            .is_some_and(|c| matches!(c, 'أ' | 'إ' | 'آ'))
+    });
     if k == 0 {
         return 0;
     }
@@ -883,6 +1123,31 @@ mod tests {
     }
     fn words(s: &str) -> Vec<String> {
         toks(s).into_iter().map(|t| t.0).collect()
+    }
+
+    /// The written-out table must equal the reference classification; on a
+    /// mismatch (new Unicode data in a toolchain) print the runs to paste
+    /// into classes.rs.
+    #[test]
+    fn class_table_matches_classify_slow() {
+        let table = class_table();
+        let mut runs: Vec<(u32, Class)> = Vec::new();
+        let mut mismatches = 0;
+        for i in 0..TABLE_LEN as u32 {
+            let k = char::from_u32(i).map_or(Class::Symbol, classify_slow);
+            if table[i as usize] != k {
+                mismatches += 1;
+            }
+            if runs.last().map(|r| r.1) != Some(k) {
+                runs.push((i, k));
+            }
+        }
+        if mismatches > 0 {
+            for (i, k) in &runs {
+                println!("(0x{i:04X}, {k:?}),");
+            }
+        }
+        assert_eq!(mismatches, 0, "{} runs printed above", runs.len());
     }
 
     #[test]
