@@ -38,15 +38,17 @@
 //!    compares the emission sums with the shipped model.
 
 use super::features::{
-    slen_bucket, token_info_and_key, Info, TokView, BOS, EOS, T_BARE, T_BARE_M1, T_BARE_P1, T_BIAS,
-    T_BI_M1, T_BI_P1, T_FIRST, T_FLAGS, T_GAZ, T_GAZ_M1, T_GAZ_P1, T_GAZ_SHAPE, T_LAST, T_NORM,
-    T_NORM_M1, T_NORM_M1_SHAPE, T_NORM_M2, T_NORM_P1, T_NORM_P1_SHAPE, T_NORM_P2, T_PRE, T_PRE3_M1,
-    T_PRE3_P1, T_RAW, T_RAW_M1, T_RAW_P1, T_SHAPE, T_SHAPE3, T_SHAPE_0_P1, T_SHAPE_M1,
-    T_SHAPE_M1_0, T_SHAPE_P1, T_SLEN_POS, T_SLEN_SHAPE, T_STEM, T_SUF, T_SUF3_M1, T_SUF3_P1,
-    T_TRIG_0, T_TRIG_M1, T_TRIG_M2, T_TRIG_P1,
+    context_keys_latin, sentence_context, slen_bucket, token_info_and_key, Info, TokView, BOS, EOS,
+    T_BARE, T_BARE_M1, T_BARE_P1, T_BIAS, T_BI_M1, T_BI_P1, T_CL, T_CLC, T_CLC_0_P1, T_CLC_M1_0,
+    T_CL_M1, T_CL_P1, T_CL_SHAPE, T_FIRST, T_FLAGS, T_GAZ, T_GAZ_M1, T_GAZ_P1, T_GAZ_SHAPE,
+    T_HY_FIRST, T_HY_LAST, T_LAST, T_NORM, T_NORM_M1, T_NORM_M1_SHAPE, T_NORM_M2, T_NORM_P1,
+    T_NORM_P1_SHAPE, T_NORM_P2, T_PRE, T_PRE3_M1, T_PRE3_P1, T_RAW, T_RAW_M1, T_RAW_P1, T_SHAPE,
+    T_SHAPE3, T_SHAPE_0_P1, T_SHAPE_M1, T_SHAPE_M1_0, T_SHAPE_P1, T_SLEN_POS, T_SLEN_SHAPE, T_STEM,
+    T_SUF, T_SUF3_M1, T_SUF3_P1, T_SUF5, T_TRIG_0, T_TRIG_M1, T_TRIG_M2, T_TRIG_P1,
 };
 use super::hash::{hash_str, key1, key2, mix};
 use super::model::{viterbi, LangTagger, Scratch, NTAGS};
+use crate::text::Lang;
 
 /// An integer emission row (one sum per BIO tag).
 type Row = [i32; NTAGS];
@@ -88,6 +90,16 @@ pub(crate) fn own_keys(c: &Info, k: &mut impl FnMut(u64)) {
     }
     k(key1(T_FLAGS, u64::from(c.flags)));
     bits(T_TRIG_0, c.trig, k);
+    if c.hy_first != 0 {
+        k(key1(T_HY_FIRST, c.hy_first));
+        k(key1(T_HY_LAST, c.hy_last));
+    }
+    if c.suf5 != 0 {
+        k(key1(T_SUF5, c.suf5));
+    }
+    k(key1(T_CL, u64::from(c.cl)));
+    k(key1(T_CLC, u64::from(c.clc)));
+    k(key2(T_CL_SHAPE, u64::from(c.cl), c.shape));
 }
 
 /// Keys a token gets from the token before it (`None`: sentence start).
@@ -98,6 +110,7 @@ pub(crate) fn from_prev(x: Option<&Info>, k: &mut impl FnMut(u64)) {
     k(key1(T_PRE3_M1, x.map_or(BOS, |x| x.pre[2])));
     k(key1(T_SHAPE_M1, x.map_or(BOS, |x| x.shape)));
     k(key1(T_RAW_M1, x.map_or(BOS, |x| x.raw)));
+    k(key1(T_CL_M1, x.map_or(BOS, |x| u64::from(x.cl))));
     if let Some(x) = x {
         bits(T_TRIG_M1, x.trig, k);
     }
@@ -111,6 +124,7 @@ pub(crate) fn from_next(x: Option<&Info>, k: &mut impl FnMut(u64)) {
     k(key1(T_PRE3_P1, x.map_or(EOS, |x| x.pre[2])));
     k(key1(T_SHAPE_P1, x.map_or(EOS, |x| x.shape)));
     k(key1(T_RAW_P1, x.map_or(EOS, |x| x.raw)));
+    k(key1(T_CL_P1, x.map_or(EOS, |x| u64::from(x.cl))));
     if let Some(x) = x {
         bits(T_TRIG_P1, x.trig, k);
     }
@@ -190,6 +204,8 @@ pub(crate) fn pair_prev_keys(prev: Option<&Info>, c: &Info, k: &mut impl FnMut(u
     let pn = prev.map_or(BOS, |x| x.norm);
     k(key2(T_BI_M1, pn, c.norm));
     k(key2(T_NORM_M1_SHAPE, pn, c.shape));
+    let pc = prev.map_or(BOS, |x| u64::from(x.clc));
+    k(key2(T_CLC_M1_0, pc, u64::from(c.clc)));
 }
 
 /// Keys of a token's own word paired with the next word.
@@ -197,10 +213,14 @@ pub(crate) fn pair_next_keys(c: &Info, next: Option<&Info>, k: &mut impl FnMut(u
     let nn = next.map_or(EOS, |x| x.norm);
     k(key2(T_BI_P1, c.norm, nn));
     k(key2(T_NORM_P1_SHAPE, nn, c.shape));
+    let nc = next.map_or(EOS, |x| u64::from(x.clc));
+    k(key2(T_CLC_0_P1, u64::from(c.clc), nc));
 }
 
 /// Keys that depend on the sentence context in other ways: gazetteer bits
-/// (multi-token matches) of the token and its neighbours.
+/// (multi-token matches) of the token and its neighbours, and the
+/// Latin-script sentence context (`features::sentence_context`: capitalised
+/// run, next parenthesis, first/second/last word, quotes).
 pub(crate) fn context_keys(
     prev: Option<&Info>,
     c: &Info,
@@ -217,6 +237,7 @@ pub(crate) fn context_keys(
     if let Some(x) = next {
         bits(T_GAZ_P1, x.gaz, k);
     }
+    context_keys_latin(c, k);
 }
 
 // ---- The per-document cache. ----
@@ -505,11 +526,13 @@ pub(crate) fn sentence_rows(
     gaz.clear();
     gaz.resize(toks.len(), 0);
     t.gaz.annotate(bare, gaz);
-    let any_gaz = gaz.iter().any(|g| *g != 0);
-    // Infos with their gazetteer bits (context-dependent, so never stored
-    // in the cache entries); only needed when the sentence has a match.
+    // Infos with their gazetteer bits and (Latin script) sentence context,
+    // both context-dependent, so never stored in the cache entries; only
+    // needed when the sentence has a gazetteer match or is not Arabic
+    // (`sentence_context` fills nothing for Arabic).
+    let need_ctx = gaz.iter().any(|g| *g != 0) || t.lang != Lang::Ar;
     infos.clear();
-    if any_gaz {
+    if need_ctx {
         for (id, g) in ids.iter().zip(gaz.iter()) {
             let mut inf = entries
                 .get(*id as usize)
@@ -517,6 +540,7 @@ pub(crate) fn sentence_rows(
             inf.gaz = *g;
             infos.push(inf);
         }
+        sentence_context(t.lang, toks, infos);
     }
     let n = toks.len();
     let slen = slen_bucket(n);
@@ -546,7 +570,7 @@ pub(crate) fn sentence_rows(
             let k = &mut |key| t.add_key(key, &mut acc);
             pair_prev_keys(mi, ci, k);
             pair_next_keys(ci, pi, k);
-            if any_gaz {
+            if need_ctx {
                 let g = |j: Option<usize>| j.and_then(|j| infos.get(j));
                 if let Some(cg) = g(Some(i)) {
                     context_keys(g(i.checked_sub(1)), cg, g(Some(i + 1)), k);
@@ -683,6 +707,7 @@ mod tests {
                 for (x, g) in infos.iter_mut().zip(&g) {
                     x.gaz = *g;
                 }
+                sentence_context(lang, toks, &mut infos);
                 gaz_hits += infos.iter().filter(|x| x.gaz != 0).count();
                 trig_hits += infos.iter().filter(|x| x.trig != 0).count();
                 let n = infos.len();

@@ -55,10 +55,37 @@ pub fn ar_bare(norm: &str) -> &str {
     s
 }
 
+/// French elided article/pronoun stripped from a normalised token
+/// (`l'isère` → `isère`, `d'orléans` → `orléans`, `qu'il` → `il`).
+///
+/// Why: WikiANN (the French training data) keeps `l'Isère` as ONE token,
+/// while the text pipeline splits `l'` off at inference; with the elision
+/// stripped from the matching key, the training token and the inference
+/// token share their key (and gazetteer matches), so the model learns the
+/// name once instead of once per elided form. The elisions are those the
+/// tokenizer splits off (`text::tokens::is_elision`); at least two letters
+/// must remain, so a bare `l'` stays itself.
+pub fn fr_bare(norm: &str) -> &str {
+    const EL: [&str; 14] = [
+        "jusqu'", "lorsqu'", "puisqu'", "quoiqu'", "presqu'", "qu'", "l'", "d'", "j'", "m'", "n'",
+        "s'", "t'", "c'",
+    ];
+    for e in EL {
+        if let Some(r) = norm.strip_prefix(e) {
+            if r.chars().take(2).count() == 2 {
+                return r;
+            }
+            break;
+        }
+    }
+    norm
+}
+
 /// The matching key of a token for gazetteers / triggers / merging.
 pub fn match_key(lang: Lang, norm: &str) -> &str {
     match lang {
         Lang::Ar => ar_bare(norm),
+        Lang::Fr => fr_bare(norm),
         _ => norm,
     }
 }
@@ -177,6 +204,185 @@ pub(crate) struct Info {
     /// Gazetteer bits: depend on the neighbours (multi-token matches).
     pub(crate) gaz: u32,
     pub(crate) trig: u32,
+    /// Word cluster (fine, coarse), +1; 0 = not in the cluster vocabulary.
+    pub(crate) cl: u32,
+    pub(crate) clc: u32,
+    /// Latin script: first / last word (norm hash) of the capitalised run
+    /// ("Ligne de Metz-Ville à Zoufftgen") the token is in, and its place
+    /// in it (0 = no run of two or more words, 1 first, 2 inside, 3 last).
+    pub(crate) run_first: u64,
+    pub(crate) run_last: u64,
+    pub(crate) run_pos: u8,
+    /// Latin script: norm hash of the first word inside the next
+    /// parenthesis to the right ("Rodenbach ( brasserie )"), 0 = none.
+    pub(crate) paren: u64,
+    /// Latin script: norm hash of the sentence's first token (0 for the
+    /// first token itself), 1 + inside quotes ('' … '', « … »).
+    pub(crate) first: u64,
+    pub(crate) last: u64,
+    pub(crate) second: u64,
+    pub(crate) quote: u8,
+    /// First and last part of a hyphenated word ("saint" / "étienne"),
+    /// and the 5-char suffix of the norm; 0 = none.
+    pub(crate) hy_first: u64,
+    pub(crate) hy_last: u64,
+    pub(crate) suf5: u64,
+}
+
+/// Hyphen parts and 5-char suffix of a norm (token-level fields of
+/// [`Info`]): French place names are built from parts ("Saint-Étienne",
+/// "Villeneuve-sur-Lot"), and a longer suffix separates "-ville" /
+/// "-court" / "-heim" places from other words.
+fn word_parts(norm: &str, inf: &mut Info) {
+    if let Some((a, _)) = norm.split_once('-') {
+        if let Some((_, b)) = norm.rsplit_once('-') {
+            if !a.is_empty() && !b.is_empty() {
+                inf.hy_first = hash_str(a);
+                inf.hy_last = hash_str(b);
+            }
+        }
+    }
+    if let Some((i, _)) = norm.char_indices().rev().nth(4) {
+        if i > 0 {
+            inf.suf5 = norm.get(i..).map_or(0, hash_str);
+        }
+    }
+}
+
+/// Lower-case words that may join capitalised words into one name run
+/// ("Université du Piémont", "Bank of England").
+fn is_connector(norm: &str) -> bool {
+    matches!(
+        norm,
+        "de" | "du"
+            | "des"
+            | "d'"
+            | "la"
+            | "le"
+            | "les"
+            | "l'"
+            | "à"
+            | "au"
+            | "aux"
+            | "et"
+            | "sur"
+            | "en"
+            | "of"
+            | "the"
+            | "and"
+            | "for"
+            | "on"
+            | "upon"
+            | "del"
+            | "della"
+            | "di"
+            | "da"
+            | "do"
+            | "dos"
+            | "van"
+            | "von"
+            | "der"
+            | "den"
+            | "y"
+            | "el"
+            | "al"
+            | "&"
+    )
+}
+
+/// Capitalised for the run feature: an upper-case letter among the first
+/// three characters (so the WikiANN token "d'Uruguay" counts).
+fn is_cap(raw: &str) -> bool {
+    raw.chars().take(3).any(char::is_uppercase)
+}
+
+/// Fill the sentence-dependent Latin-script fields of `info` (capitalised
+/// runs, next parenthesis, first word, quotes). Why: WikiANN items and
+/// headlines are fragments whose type is often given by a word outside the
+/// ±2 window ("Ligne de Metz-Ville à Zoufftgen", "Rodenbach ( brasserie )").
+/// Called by both the reference features and the fast path; does nothing
+/// for Arabic.
+pub(crate) fn sentence_context(lang: Lang, toks: &[TokView<'_>], info: &mut [Info]) {
+    if lang == Lang::Ar {
+        return;
+    }
+    let n = toks.len().min(info.len());
+    let first = info.first().map_or(0, |x| x.norm);
+    let last = info.last().map_or(0, |x| x.norm);
+    let second = info.get(1).map_or(0, |x| x.norm);
+    let mut q = 0u8;
+    for k in 0..n {
+        let open_close = matches!(toks[k].raw, "''" | "\"" | "``" | "«" | "»" | "“" | "”");
+        if matches!(toks[k].raw, "«" | "“") {
+            q = 1;
+        } else if matches!(toks[k].raw, "»" | "”") {
+            q = 0;
+        } else if open_close {
+            q ^= 1;
+        }
+        info[k].quote = if open_close { 2 } else { q };
+        if k > 0 {
+            info[k].first = first;
+        }
+        if k + 1 < n {
+            info[k].last = last;
+        }
+        if k != 1 {
+            info[k].second = second;
+        }
+    }
+    let mut i = 0;
+    while i < n {
+        if !is_cap(toks[i].raw) {
+            i += 1;
+            continue;
+        }
+        // Extend over capitalised words and connectors; end on a capital.
+        let mut end = i + 1;
+        let mut j = i + 1;
+        while j < n {
+            if is_cap(toks[j].raw) {
+                j += 1;
+                end = j;
+            } else if is_connector(toks[j].norm) {
+                j += 1;
+            } else {
+                break;
+            }
+        }
+        if end - i >= 2 {
+            let (f, l) = (info[i].norm, info[end - 1].norm);
+            for (k, inf) in info[i..end].iter_mut().enumerate() {
+                inf.run_first = f;
+                inf.run_last = l;
+                inf.run_pos = if k == 0 {
+                    1
+                } else if i + k + 1 == end {
+                    3
+                } else {
+                    2
+                };
+            }
+        }
+        i = end;
+    }
+    // First word after the next "(" (within 8 tokens), for tokens before it.
+    let mut next_paren = 0u64;
+    let mut dist = usize::MAX;
+    for k in (0..n).rev() {
+        if toks[k].raw == "(" {
+            next_paren = info.get(k + 1).map_or(0, |x| x.norm);
+            dist = 0;
+            continue;
+        }
+        if toks[k].raw == ")" {
+            next_paren = 0;
+        }
+        dist = dist.saturating_add(1);
+        if dist <= 8 {
+            info[k].paren = next_paren;
+        }
+    }
 }
 
 pub(crate) const BOS: u64 = 0x0B05_0B05_0B05_0B05;
@@ -255,6 +461,25 @@ pub(crate) const T_NORM_P1_SHAPE: u32 = 58;
 pub(crate) const T_RAW_M1: u32 = 59;
 pub(crate) const T_RAW_P1: u32 = 60;
 pub(crate) const T_SLEN_POS: u32 = 61;
+// Word-cluster templates (only emitted when the model has clusters).
+pub(crate) const T_CL: u32 = 62;
+pub(crate) const T_CLC: u32 = 63;
+pub(crate) const T_CL_M1: u32 = 64;
+pub(crate) const T_CL_P1: u32 = 65;
+pub(crate) const T_CLC_M1_0: u32 = 66;
+pub(crate) const T_CLC_0_P1: u32 = 67;
+pub(crate) const T_CL_SHAPE: u32 = 68;
+// Capitalised-run templates (Latin script).
+pub(crate) const T_RUN_FIRST: u32 = 69;
+pub(crate) const T_RUN_LAST: u32 = 70;
+pub(crate) const T_PAREN: u32 = 71;
+pub(crate) const T_SENT_FIRST: u32 = 72;
+pub(crate) const T_QUOTE: u32 = 73;
+pub(crate) const T_HY_FIRST: u32 = 74;
+pub(crate) const T_HY_LAST: u32 = 75;
+pub(crate) const T_SUF5: u32 = 76;
+pub(crate) const T_SENT_LAST: u32 = 77;
+pub(crate) const T_SENT_SECOND: u32 = 78;
 
 /// The per-token values of one token: everything here depends on the
 /// token's own strings only (raw, norm, stem) and on the language and
@@ -317,6 +542,8 @@ pub(crate) fn token_info_and_key<'a>(
         inf.suf[k] = t.norm.get(i..).map_or(0, hash_str);
     }
     inf.trig = trig.lookup(bare);
+    (inf.cl, inf.clc) = trig.clusters.lookup(bare);
+    word_parts(t.norm, &mut inf);
     (inf, bare_s)
 }
 
@@ -368,6 +595,7 @@ pub fn sentence_features(
     for (inf, g) in info.iter_mut().zip(gaz_tmp.iter()) {
         inf.gaz = *g;
     }
+    sentence_context(lang, toks, info);
     let n = info.len();
     let get = |i: isize| -> Option<&Info> {
         if i < 0 {
@@ -456,6 +684,26 @@ pub fn sentence_features(
             push_bits(keys, T_TRIG_P1, x.trig, 0);
         }
         push_bits(keys, T_TRIG_0, c.trig, 0);
+        context_keys_latin(c, &mut |k| keys.push(k));
+        if c.hy_first != 0 {
+            keys.push(key1(T_HY_FIRST, c.hy_first));
+            keys.push(key1(T_HY_LAST, c.hy_last));
+        }
+        if c.suf5 != 0 {
+            keys.push(key1(T_SUF5, c.suf5));
+        }
+        // Word clusters (all 0 when the model has none: constant keys).
+        let cm1 = m1.map_or(BOS, |x| u64::from(x.cl));
+        let cp1 = p1.map_or(EOS, |x| u64::from(x.cl));
+        let ccm1 = m1.map_or(BOS, |x| u64::from(x.clc));
+        let ccp1 = p1.map_or(EOS, |x| u64::from(x.clc));
+        keys.push(key1(T_CL, u64::from(c.cl)));
+        keys.push(key1(T_CLC, u64::from(c.clc)));
+        keys.push(key1(T_CL_M1, cm1));
+        keys.push(key1(T_CL_P1, cp1));
+        keys.push(key2(T_CLC_M1_0, ccm1, u64::from(c.clc)));
+        keys.push(key2(T_CLC_0_P1, u64::from(c.clc), ccp1));
+        keys.push(key2(T_CL_SHAPE, u64::from(c.cl), c.shape));
         offsets.push(keys.len() as u32);
     }
 }
@@ -470,6 +718,31 @@ pub(crate) fn slen_bucket(n: usize) -> u64 {
         4..=5 => 3,
         6..=10 => 4,
         _ => 5,
+    }
+}
+
+/// Keys of the sentence-dependent Latin-script fields filled by
+/// [`sentence_context`] (all zero for Arabic: no key).
+pub(crate) fn context_keys_latin(c: &Info, k: &mut impl FnMut(u64)) {
+    if c.paren != 0 {
+        k(key2(T_PAREN, c.paren, c.shape));
+    }
+    if c.first != 0 {
+        k(key2(T_SENT_FIRST, c.first, c.shape));
+    }
+    if c.second != 0 {
+        k(key2(T_SENT_SECOND, c.second, c.shape));
+    }
+    if c.last != 0 {
+        k(key2(T_SENT_LAST, c.last, c.shape));
+    }
+    if c.quote != 0 {
+        k(key2(T_QUOTE, u64::from(c.quote), c.shape));
+    }
+    if c.run_pos != 0 {
+        let rp = u64::from(c.run_pos);
+        k(key2(T_RUN_FIRST, c.run_first, rp));
+        k(key2(T_RUN_LAST, c.run_last, rp));
     }
 }
 
@@ -500,6 +773,88 @@ mod tests {
         assert_eq!(ar_bare("فالمغرب"), "مغرب");
         assert_eq!(ar_bare("و"), "و");
         assert_eq!(ar_bare(""), "");
+    }
+
+    #[test]
+    fn latin_sentence_context() {
+        let words = [
+            "Ligne",
+            "de",
+            "Metz-Ville",
+            "à",
+            "Zoufftgen",
+            "(",
+            "gare",
+            ")",
+            "«",
+            "Le",
+            "Train",
+            "»",
+        ];
+        let forms: Vec<(String, String)> = words
+            .iter()
+            .map(|w| crate::ner::conll::token_forms(Lang::Fr, w))
+            .collect();
+        let toks: Vec<TokView<'_>> = words
+            .iter()
+            .zip(&forms)
+            .map(|(w, (n, s))| TokView {
+                raw: w,
+                norm: n,
+                stem: s,
+            })
+            .collect();
+        let trig = Triggers::default();
+        let mut info: Vec<Info> = Vec::new();
+        let mut fb = FeatBuf::default();
+        sentence_features(Lang::Fr, &toks, &Gazetteer::default(), &trig, &mut fb);
+        for t in &toks {
+            info.push(Info {
+                norm: hash_str(t.norm),
+                ..Info::default()
+            });
+        }
+        sentence_context(Lang::Fr, &toks, &mut info);
+        // One capitalised run "Ligne de Metz-Ville à Zoufftgen".
+        assert_eq!(
+            info[..5].iter().map(|x| x.run_pos).collect::<Vec<_>>(),
+            [1, 2, 2, 2, 3]
+        );
+        assert!(info[..5].iter().all(|x| x.run_first == hash_str("ligne")));
+        assert!(info[..5]
+            .iter()
+            .all(|x| x.run_last == hash_str("zoufftgen")));
+        // Words before "(" see its first word; the first token sees no
+        // sentence-first word, the others see "ligne".
+        assert_eq!(info[4].paren, hash_str("gare"));
+        assert_eq!(info[0].first, 0);
+        assert_eq!(info[3].first, hash_str("ligne"));
+        assert_eq!(info[10].quote, 1);
+        assert_eq!(info[11].quote, 2);
+        assert_eq!(info[7].quote, 0);
+        // Arabic: nothing is filled.
+        let mut ar = info.clone();
+        for x in ar.iter_mut() {
+            *x = Info::default();
+        }
+        sentence_context(Lang::Ar, &toks, &mut ar);
+        assert!(ar
+            .iter()
+            .all(|x| x.run_pos == 0 && x.paren == 0 && x.first == 0));
+        assert!(!fb.keys.is_empty());
+    }
+
+    #[test]
+    fn french_elisions() {
+        assert_eq!(fr_bare("l'isère"), "isère");
+        assert_eq!(fr_bare("d'orléans"), "orléans");
+        assert_eq!(fr_bare("jusqu'à"), "jusqu'à");
+        assert_eq!(fr_bare("qu'il"), "il");
+        assert_eq!(fr_bare("l'"), "l'");
+        assert_eq!(fr_bare("aujourd'hui"), "aujourd'hui");
+        assert_eq!(fr_bare("paris"), "paris");
+        assert_eq!(match_key(Lang::Fr, "l'état"), "état");
+        assert_eq!(match_key(Lang::En, "d'artagnan"), "d'artagnan");
     }
 
     #[test]

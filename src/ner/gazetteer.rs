@@ -189,6 +189,9 @@ impl Gazetteer {
 #[derive(Default, Debug, Clone)]
 pub struct Triggers {
     map: U64Map<u32>,
+    /// Word clusters of the language (travel with the trigger words so the
+    /// feature code, which already receives the triggers, sees them).
+    pub clusters: super::clusters::Clusters,
 }
 
 impl Triggers {
@@ -222,6 +225,7 @@ impl Triggers {
             w.u64(k);
             w.u8(v as u8);
         }
+        self.clusters.write(w);
     }
 
     pub fn read(r: &mut ByteReader<'_>) -> Result<Self, ModelError> {
@@ -233,6 +237,7 @@ impl Triggers {
             let v = r.u8()?;
             t.map.insert(k, u32::from(v));
         }
+        t.clusters = super::clusters::Clusters::read(r)?;
         Ok(t)
     }
 }

@@ -11,6 +11,7 @@
 //! salience), [`train`] / [`eval`] (the `nutgraf train|eval ner` commands),
 //! [`conll`] (data files).
 
+pub mod clusters;
 pub mod conll;
 pub mod entities;
 pub mod eval;
@@ -97,7 +98,7 @@ pub struct Entities {
 
 /// Kind tag and format version of the model file.
 const KIND: &[u8; 4] = b"NER1";
-const FORMAT: u32 = 4;
+const FORMAT: u32 = 5;
 
 /// The trained tagger: one [`LangTagger`] per language.
 #[derive(Debug)]
