@@ -214,6 +214,8 @@ fn prepare<'a>(rows: &'a [Row], model: Option<&NerModel>, vocab: &mut Vocab) -> 
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Scores {
     pub r: [f64; 4],
+    /// Mean output length in word tokens (ROUGE F1 moves with it).
+    pub words: f64,
 }
 
 impl Scores {
@@ -258,6 +260,9 @@ enum System {
     Ours,
     OursNoNer,
     Lead,
+    /// Lead-k counting units glued by a stop without a space as one
+    /// sentence (the segmentation of a stop + whitespace splitter).
+    LeadJoined,
     EntityCount,
 }
 
@@ -272,6 +277,7 @@ fn run_system(
     let mut sel: Vec<usize> = Vec::new();
     let mut cand: Vec<u32> = Vec::new();
     let mut counts: Vec<(usize, usize)> = Vec::new();
+    let mut words = 0usize;
     for p in prepared {
         sel.clear();
         match sys {
@@ -295,6 +301,27 @@ fn run_system(
                     .map(|(i, _)| i)
                     .take(p.k),
             ),
+            System::LeadJoined => {
+                let mut groups = 0usize;
+                let mut prev: Option<(usize, &text::Sentence)> = None;
+                for (i, s) in p.doc.sentences.iter().enumerate() {
+                    if s.role != Role::Body {
+                        prev = None;
+                        continue;
+                    }
+                    let joined = prev.is_some_and(|(pi, ps)| {
+                        pi + 1 == i && super::score::glued(p.doc.text, ps, s)
+                    });
+                    if !joined {
+                        if groups == p.k {
+                            break;
+                        }
+                        groups += 1;
+                    }
+                    sel.push(i);
+                    prev = Some((i, s));
+                }
+            }
             System::EntityCount => {
                 counts.clear();
                 counts.extend(
@@ -317,6 +344,7 @@ fn run_system(
             }
         }
         let s = score_selection(p, &mut sel, &mut cand);
+        words += cand.len();
         for (t, v) in total.iter_mut().zip(s) {
             *t += v;
         }
@@ -324,6 +352,7 @@ fn run_system(
     let n = prepared.len().max(1) as f64;
     Scores {
         r: total.map(|t| 100.0 * t / n),
+        words: words as f64 / n,
     }
 }
 
@@ -381,8 +410,8 @@ pub fn run(args: &EvalArgs) -> anyhow::Result<()> {
             for set in &sets {
                 let s = run_system(System::Ours, set, &c, &mut scratch);
                 line.push_str(&format!(
-                    "  | {:5.1} {:5.1} {:5.1} {:5.1}",
-                    s.r[0], s.r[1], s.r[2], s.r[3]
+                    "  | {:5.2} {:5.2} {:5.2} {:5.2} {:4.0}w",
+                    s.r[0], s.r[1], s.r[2], s.r[3], s.words
                 ));
             }
             println!("{line}  | obj {:.3}", objective(&sets, &c, &mut scratch));
@@ -413,26 +442,37 @@ pub fn run(args: &EvalArgs) -> anyhow::Result<()> {
             f.display()
         );
         println!(
-            "{:<14} {:>6} {:>6} {:>6} {:>6}",
-            "system", "R1", "R2", "RL", "RLsum"
+            "{:<14} {:>6} {:>6} {:>6} {:>6} {:>7}",
+            "system", "R1", "R2", "RL", "RLsum", "words"
         );
         for (name, sys) in [
             ("ours", System::Ours),
             ("ours-no-ner", System::OursNoNer),
             ("lead-k", System::Lead),
             ("entity-count", System::EntityCount),
+            ("lead-k-joined", System::LeadJoined),
         ] {
             let s = run_system(sys, set, &cfg, &mut scratch);
             print_row(name, &s);
+        }
+        // Ours with glued units joined (compare with lead-k-joined and the
+        // published stop + whitespace segmentation), unless already on.
+        if !cfg.join_glued {
+            let mut cj = cfg.clone();
+            cj.join_glued = true;
+            let s = run_system(System::Ours, set, &cj, &mut scratch);
+            print_row("ours-joined", &s);
         }
         for (name, ext) in &externals {
             let mut total = [0.0f64; 4];
             let mut cand = Vec::new();
             let mut found = 0usize;
+            let mut words = 0usize;
             for p in set {
                 let Some(sents) = ext.get(p.id) else { continue };
                 found += 1;
                 let s = score_sentences(p, sents, &mut cand);
+                words += cand.len();
                 for (t, v) in total.iter_mut().zip(s) {
                     *t += v;
                 }
@@ -442,6 +482,7 @@ pub fn run(args: &EvalArgs) -> anyhow::Result<()> {
             }
             let s = Scores {
                 r: total.map(|t| 100.0 * t / n.max(1) as f64),
+                words: words as f64 / n.max(1) as f64,
             };
             print_row(name, &s);
             if found < n {
@@ -454,8 +495,8 @@ pub fn run(args: &EvalArgs) -> anyhow::Result<()> {
 
 fn print_row(name: &str, s: &Scores) {
     println!(
-        "{:<14} {:>6.2} {:>6.2} {:>6.2} {:>6.2}",
-        name, s.r[0], s.r[1], s.r[2], s.r[3]
+        "{:<14} {:>6.2} {:>6.2} {:>6.2} {:>6.2} {:>7.1}",
+        name, s.r[0], s.r[1], s.r[2], s.r[3], s.words
     );
 }
 
@@ -615,6 +656,9 @@ const PARAMS: &[Param] = &[
     ("w_centrality", &[0.0, 0.25, 0.5, 1.0, 1.5, 2.0], |c, v| {
         c.w_centrality = v
     }),
+    ("centrality_shape", &[0.0, 0.25, 0.5, 0.75, 1.0], |c, v| {
+        c.centrality_shape = v
+    }),
     ("min_words", &[0.0, 3.0, 5.0, 8.0, 12.0], |c, v| {
         c.min_words = v as u32
     }),
@@ -631,6 +675,15 @@ const PARAMS: &[Param] = &[
     ("duplicate_jaccard", &[0.5, 0.6, 0.7, 0.8, 1.01], |c, v| {
         c.duplicate_jaccard = v
     }),
+    ("w_adjacent", &[0.0, 0.05, 0.1, 0.2, 0.3, 0.5], |c, v| {
+        c.w_adjacent = v
+    }),
+    (
+        "w_glued_adjacent",
+        &[0.0, 0.05, 0.1, 0.2, 0.3, 0.5, 1.0],
+        |c, v| c.w_glued_adjacent = v,
+    ),
+    ("join_glued", &[0.0, 1.0], |c, v| c.join_glued = v >= 0.5),
 ];
 
 /// Coordinate search: for each parameter in turn try its values with the

@@ -112,10 +112,15 @@ pub struct SummaryConfig {
     /// Weight of the title overlap T: share of the title's content stems
     /// found in the sentence.
     pub w_title: f32,
-    /// Weight of content-word centrality C: Σ ln(1 + other sentences
-    /// sharing the stem), length-normalised like E. Alone it is the
+    /// Weight of content-word centrality C: Σ over the sentence's content
+    /// stems of a gain in the number of other sentences sharing the stem
+    /// (`centrality_shape`), length-normalised like E. Alone it is the
     /// fallback when the article has no entity.
     pub w_centrality: f32,
+    /// Shape of a shared stem's contribution to C as a function of the
+    /// number k of other sentences sharing it: 0 = ln(1 + k), 1 = k
+    /// (see [`score::centrality_gain`]).
+    pub centrality_shape: f32,
 
     /// Sentences with fewer words than this have their relevance scaled by
     /// `words / min_words` (captions, fragments, "Read more." lines).
@@ -130,6 +135,22 @@ pub struct SummaryConfig {
     /// A candidate whose content-word Jaccard with a picked sentence reaches
     /// this is a near-duplicate and is never picked.
     pub duplicate_jaccard: f32,
+    /// Selection bonus for a candidate next to an already picked body unit
+    /// (before or after): adjacent sentences read on from each other, and
+    /// references cut from the article keep such runs.
+    pub w_adjacent: f32,
+    /// Extra bonus when that neighbour is glued to the candidate by a stop
+    /// without a space (one sentence to a splitter on stop + whitespace).
+    pub w_glued_adjacent: f32,
+
+    /// Treat body units glued by a stop without a following space
+    /// ("المغرب.وقال", "américains.Au") as one candidate: scored, picked and
+    /// counted against `max_sentences` together, emitted as their separate
+    /// units. This is the sentence of a stop + whitespace splitter (the one
+    /// of the published baseline table); off, a sentence is our splitter's
+    /// unit. With it on the output can hold more units than
+    /// `max_sentences`, so the service keeps it off.
+    pub join_glued: bool,
 }
 
 impl Default for SummaryConfig {
@@ -153,10 +174,14 @@ impl Default for SummaryConfig {
             w_paragraph_start: 0.0,
             w_title: 0.25,
             w_centrality: 1.5,
+            centrality_shape: 1.0,
             min_words: 12,
             redundancy: 0.1,
             redundancy_entity_share: 0.5,
             duplicate_jaccard: 0.5,
+            w_adjacent: 0.0,
+            w_glued_adjacent: 0.0,
+            join_glued: false,
         }
     }
 }

@@ -18,10 +18,16 @@ use std::ops::Range;
 pub struct SentFeat {
     /// Index into `Document::sentences`.
     pub doc_idx: usize,
+    /// Last `Document::sentences` index of the candidate: `doc_idx` itself,
+    /// or with [`SummaryConfig::join_glued`] the last unit glued to it.
+    pub doc_last: usize,
     /// Rank among body sentences (0 = first body sentence).
     pub rank: u32,
     /// First body sentence of its paragraph.
     pub para_start: bool,
+    /// Glued to the previous body unit by a stop without a space (see
+    /// [`glued`]): the two are one sentence to a reader counting by spaces.
+    pub glued_prev: bool,
     /// Word and number tokens.
     pub words: u32,
     /// Range into [`Scratch::stems`]: sorted distinct content-stem ids.
@@ -68,10 +74,15 @@ pub struct Scratch {
     sent_map: Vec<u32>,
     /// (body index, entity) pairs before grouping.
     pairs: Vec<(u32, u32)>,
+    /// (document sentence, entity) of every body mention, sorted: the
+    /// per-unit entity lists of joined candidates (only with `join_glued`).
+    pub(crate) unit_ents: Vec<(u32, u32)>,
     /// Per body sentence: length-normalised (entity, centrality) sums.
     raw: Vec<(f32, f32)>,
     /// ln(1 + k), k = 0..=body sentences.
     ln_table: Vec<f32>,
+    /// `centrality_shape` the table was built for.
+    ln_shape: f32,
     /// Selection state, see [`super::select`].
     pub(crate) picked: Vec<bool>,
     pub(crate) dead: Vec<bool>,
@@ -152,22 +163,53 @@ impl Scratch {
         self.ents.clear();
         self.title.clear();
         self.pairs.clear();
+        self.unit_ents.clear();
         self.sent_map.clear();
         self.sent_map.resize(doc.sentences.len(), u32::MAX);
         self.reset_table(doc.tokens.len());
         let stops = stop_set();
 
         let mut last_para = None;
+        // Document index of the previous body unit (for `join_glued`).
+        let mut prev_body: Option<usize> = None;
         for (di, s) in doc.sentences.iter().enumerate() {
             if s.role != Role::Body {
+                prev_body = None;
                 continue;
             }
-            let bi = self.sents.len() as u32;
+            let glue = prev_body
+                .filter(|&p| p + 1 == di)
+                .and_then(|p| doc.sentences.get(p))
+                .is_some_and(|p| glued(doc.text, p, s));
+            let join = cfg.join_glued && glue;
+            prev_body = Some(di);
+            // Joining: the unit extends the last candidate, whose stems are
+            // the tail of `self.stems`; its document frequencies are undone
+            // and recounted once over the merged, deduplicated range.
+            let merge_into = if join {
+                self.sents.last().map(|l| (l.stems.start as usize, l.words))
+            } else {
+                None
+            };
+            let bi = match merge_into {
+                Some(_) => self.sents.len().saturating_sub(1) as u32,
+                None => self.sents.len() as u32,
+            };
             if let Some(m) = self.sent_map.get_mut(di) {
                 *m = bi;
             }
-            let start = self.stems.len();
-            let mut words = 0u32;
+            let start = match merge_into {
+                Some((st, _)) => {
+                    for &id in self.stems.get(st..).unwrap_or(&[]) {
+                        if let Some(d) = self.df.get_mut(id as usize) {
+                            *d = d.saturating_sub(1);
+                        }
+                    }
+                    st
+                }
+                None => self.stems.len(),
+            };
+            let mut words = merge_into.map_or(0, |(_, w)| w);
             for t in doc.sentence_tokens(s) {
                 let form = match t.kind {
                     TokenKind::Word => doc.stem(t),
@@ -199,12 +241,22 @@ impl Scratch {
                     *d += 1;
                 }
             }
+            if merge_into.is_some() {
+                if let Some(l) = self.sents.last_mut() {
+                    l.doc_last = di;
+                    l.words = words;
+                    l.stems = start as u32..self.stems.len() as u32;
+                }
+                continue;
+            }
             let para_start = last_para != Some(s.paragraph);
             last_para = Some(s.paragraph);
             self.sents.push(SentFeat {
                 doc_idx: di,
+                doc_last: di,
                 rank: bi,
                 para_start,
+                glued_prev: glue,
                 words,
                 stems: start as u32..self.stems.len() as u32,
                 ents: 0..0,
@@ -290,7 +342,13 @@ impl Scratch {
                 continue;
             }
             self.pairs.push((bi, m.entity as u32));
+            if cfg.join_glued {
+                self.unit_ents.push((m.sentence as u32, m.entity as u32));
+            }
         }
+        self.unit_ents.sort_unstable();
+        let n = dedup_sorted(&mut self.unit_ents);
+        self.unit_ents.truncate(n);
         // Mentions come in document order, but do not rely on it.
         self.pairs.sort_unstable();
         let mut i = 0;
@@ -350,10 +408,16 @@ impl Scratch {
         // ln(1 + k) for every possible k (< body sentences): a logarithm per
         // token would cost more than the rest of the scoring.
         // Kept across articles: only grown, never recomputed.
+        // Rebuilt only when the shape changes (a sweep, never in service).
+        if self.ln_shape.to_bits() != cfg.centrality_shape.to_bits() {
+            self.ln_table.clear();
+            self.ln_shape = cfg.centrality_shape;
+        }
         let have = self.ln_table.len();
         if have <= self.sents.len() {
+            let shape = cfg.centrality_shape;
             self.ln_table
-                .extend((have..=self.sents.len()).map(|k| (k as f32).ln_1p()));
+                .extend((have..=self.sents.len()).map(|k| centrality_gain(k as f32, shape)));
         }
         for s in &self.sents {
             let norm = (s.words as f32).max(cfg.length_floor).max(1.0);
@@ -410,7 +474,7 @@ impl Scratch {
 
 /// Remove consecutive duplicates of a sorted slice in place; returns the
 /// number of distinct values kept at the front.
-fn dedup_sorted(v: &mut [u32]) -> usize {
+fn dedup_sorted<T: PartialEq + Copy>(v: &mut [T]) -> usize {
     let mut w = 0usize;
     for r in 0..v.len() {
         if w == 0 || v[r] != v[w - 1] {
@@ -419,6 +483,31 @@ fn dedup_sorted(v: &mut [u32]) -> usize {
         }
     }
     w
+}
+
+/// Centrality gain of a stem shared with `k` other body sentences: the
+/// Box-Cox family `((1 + k)^s − 1) / s`, ln(1 + k) at s = 0 (the tuned
+/// default: diminishing returns, so one very common stem does not decide),
+/// k itself at s = 1 (plain degree in the word-overlap graph, the quantity
+/// TextRank's similarity sums).
+pub fn centrality_gain(k: f32, shape: f32) -> f32 {
+    if shape.abs() < 1e-6 || !shape.is_finite() {
+        k.ln_1p()
+    } else {
+        ((1.0 + k).powf(shape) - 1.0) / shape
+    }
+}
+
+/// Whether body unit `s` continues unit `prev` with nothing but non-space
+/// characters between them: a stop glued to the next word ("المغرب.وقال",
+/// "américains.Au"), which our splitter cuts but a splitter on stop +
+/// whitespace (and a reader counting sentences by the spaces after stops)
+/// does not. Only adjacent sentences of the same line qualify.
+pub fn glued(text: &str, prev: &crate::text::Sentence, s: &crate::text::Sentence) -> bool {
+    prev.span.end <= s.span.start
+        && text
+            .get(prev.span.end..s.span.start)
+            .is_some_and(|gap| !gap.chars().any(char::is_whitespace))
 }
 
 /// Size of the intersection of two sorted slices (for sorted multisets: the

@@ -43,9 +43,13 @@ pub fn select(
     sc.mark.resize(sc.stem_count(), false);
     let lambda = cfg.redundancy.max(0.0);
     let beta = cfg.redundancy_entity_share.clamp(0.0, 1.0);
+    let adjacent = finite_or_zero(cfg.w_adjacent);
+    let glued_adj = finite_or_zero(cfg.w_glued_adjacent);
     let mut words_used = 0u64;
+    // Candidates picked (with `join_glued` one pick can emit several units).
+    let mut picks = 0usize;
 
-    while out.len() < k {
+    'outer: while picks < k {
         // Best live candidate.
         let mut best: Option<(usize, f32)> = None;
         for i in 0..n {
@@ -55,6 +59,20 @@ pub fn select(
             }
             let Some(s) = sc.sents.get(i) else { break };
             let mut v = s.score;
+            if (adjacent > 0.0 || glued_adj > 0.0) && !out.is_empty() {
+                // Continuity: a neighbour of a picked unit reads on from it.
+                let prev_picked = i > 0 && sc.picked.get(i - 1).copied().unwrap_or(false);
+                let next = sc.sents.get(i + 1);
+                let next_picked = sc.picked.get(i + 1).copied().unwrap_or(false);
+                if prev_picked || next_picked {
+                    v += adjacent;
+                }
+                if (prev_picked && s.glued_prev)
+                    || (next_picked && next.is_some_and(|n| n.glued_prev))
+                {
+                    v += glued_adj;
+                }
+            }
             if lambda > 0.0 && !out.is_empty() {
                 let ent_red = if s.ent_distinct > 0.0 {
                     let mut cov = 0.0f32;
@@ -86,13 +104,8 @@ pub fn select(
             }
         }
         words_used += u64::from(s.words);
-        let mut ents: Vec<usize> = sc.ents_of(s).iter().map(|&(e, _)| e as usize).collect();
-        ents.sort_unstable();
-        let chosen = Chosen {
-            sentence: s.doc_idx,
-            score: s.score,
-            entities: ents,
-        };
+        picks += 1;
+        let (first, last, score, ent_range) = (s.doc_idx, s.doc_last, s.score, s.ents.clone());
         let picked_stems = s.stems.clone();
         for j in s.ents.start as usize..s.ents.end as usize {
             if let Some(&(e, _)) = sc.ents.get(j) {
@@ -150,12 +163,49 @@ pub fn select(
                 }
             }
         }
-        let flow = on_chosen(&chosen);
-        out.push(chosen);
-        if flow.is_break() {
-            break;
+        // Emit: one output sentence per unit of the pick (several only with
+        // `join_glued`), each with the entities it mentions itself.
+        for unit in first..=last {
+            let mut ents: Vec<usize> = if last > first {
+                let u = unit as u32;
+                let lo = sc.unit_ents.partition_point(|&(d, _)| d < u);
+                let hi = sc.unit_ents.partition_point(|&(d, _)| d <= u);
+                sc.unit_ents
+                    .get(lo..hi)
+                    .unwrap_or(&[])
+                    .iter()
+                    .map(|&(_, e)| e as usize)
+                    .collect()
+            } else {
+                sc.ents
+                    .get(ent_range.start as usize..ent_range.end as usize)
+                    .unwrap_or(&[])
+                    .iter()
+                    .map(|&(e, _)| e as usize)
+                    .collect()
+            };
+            ents.sort_unstable();
+            let c = Chosen {
+                sentence: unit,
+                score,
+                entities: ents,
+            };
+            let flow = on_chosen(&c);
+            out.push(c);
+            if flow.is_break() {
+                break 'outer;
+            }
         }
     }
     out.sort_by_key(|c| c.sentence);
     out
+}
+
+/// A config weight usable in a sum (NaN/∞ → 0).
+fn finite_or_zero(v: f32) -> f32 {
+    if v.is_finite() {
+        v
+    } else {
+        0.0
+    }
 }

@@ -632,3 +632,153 @@ fn position_power_reshapes_the_prior() {
     assert_eq!(pick(&base), vec![1]);
     assert_eq!(pick(&steep), vec![0]);
 }
+
+/// Text of a test article where part `i` is followed by `seps[i]` (one
+/// byte, like `join`'s newline, so `build`'s offsets stay valid).
+fn join_with(parts: &[(Role, u32, &str)], seps: &[char]) -> String {
+    let mut t = String::new();
+    for (i, p) in parts.iter().enumerate() {
+        if i > 0 {
+            t.push(seps.get(i - 1).copied().unwrap_or('\n'));
+        }
+        t.push_str(p.2);
+    }
+    t
+}
+
+const GLUED: &[(Role, u32, &str)] = &[
+    (Role::Title, 0, "Dock strike ends in Casablanca"),
+    (B, 1, "Dock workers in Casablanca ended their strike after Minister Karim Bennani met the Dockers Union."),
+    (B, 1, "Bennani said the Dockers Union accepted a new wage scale for Casablanca."),
+    (B, 2, "The weather stayed mild and people walked along the beach in the evening."),
+    (B, 2, "Some shops closed early that day and reopened the next morning."),
+    (Role::Heading, 3, "Reactions"),
+    (B, 4, "Traders were relieved when the first ships were unloaded at the docks."),
+];
+
+#[test]
+fn join_glued_picks_and_counts_glued_units_together() {
+    // Units 1 and 2 are glued ("Union.Bennani"); the heading is glued to
+    // unit 6, which must not join it (not a body unit).
+    let text = join_with(GLUED, &['\n', '.', '\n', '\n', '\n', '.']);
+    assert!(text.contains("Union..Bennani") || text.contains("Union.Bennani"));
+    let d = build(&text, GLUED, Lang::En);
+    let list = [
+        ("Casablanca", EntityType::Location, 0.9),
+        ("Karim Bennani", EntityType::Person, 0.8),
+        ("Dockers Union", EntityType::Organization, 0.7),
+    ];
+    let e = ents(&d, &list);
+    let joined = SummaryConfig {
+        join_glued: true,
+        ..SummaryConfig::default()
+    };
+    let go = |cfg: &SummaryConfig, n: u32| {
+        summarize(&d, &e, cfg, &sents(n), &mut |_| ControlFlow::Continue(()))
+    };
+    // Off: a unit is a sentence.
+    assert_eq!(idx(&go(&SummaryConfig::default(), 1)), vec![1]);
+    // On: the glued pair is one pick, emitted as its two units, each with
+    // the entities it mentions itself.
+    let c = go(&joined, 1);
+    assert_eq!(idx(&c), vec![1, 2]);
+    assert_eq!(c[0].entities, vec![0, 1, 2]);
+    assert_eq!(c[1].entities, vec![0, 2]);
+    assert_eq!(c[0].score, c[1].score);
+    // Two picks: the pair and one more unit; the heading never appears
+    // and unit 6 stays a candidate of its own.
+    let c = go(&joined, 2);
+    assert_eq!(c.len(), 3, "{:?}", idx(&c));
+    assert!(idx(&c).starts_with(&[1, 2]));
+    assert!(!idx(&c).contains(&5));
+    // Every body unit once, no more, when asked for everything.
+    assert_eq!(idx(&go(&joined, u32::MAX)), vec![1, 2, 3, 4, 6]);
+    // Break after the first emitted unit stops even inside a pair.
+    let mut seen = 0;
+    let c = summarize(&d, &e, &joined, &sents(3), &mut |_| {
+        seen += 1;
+        ControlFlow::Break(())
+    });
+    assert_eq!((seen, c.len()), (1, 1));
+}
+
+#[test]
+fn glued_needs_adjacent_spans_without_whitespace() {
+    let text = "One.Two. Three";
+    let s = |a: usize, b: usize| Sentence {
+        span: Span {
+            start: a,
+            end: b,
+            cstart: a as u32,
+            cend: b as u32,
+        },
+        role: Role::Body,
+        tokens: 0..0,
+        paragraph: 0,
+    };
+    assert!(score::glued(text, &s(0, 4), &s(4, 8)));
+    assert!(!score::glued(text, &s(4, 8), &s(9, 14)));
+    // Overlapping or out-of-range spans are never glued (and never panic).
+    assert!(!score::glued(text, &s(0, 5), &s(4, 8)));
+    assert!(!score::glued(text, &s(0, 4), &s(40, 48)));
+}
+
+#[test]
+fn centrality_gain_family() {
+    for k in [0.0f32, 1.0, 2.0, 7.0, 30.0] {
+        assert_eq!(score::centrality_gain(k, 0.0), k.ln_1p());
+        assert!((score::centrality_gain(k, 1.0) - k).abs() < 1e-5);
+        let h = score::centrality_gain(k, 0.5);
+        assert!(h >= k.ln_1p() - 1e-6 && h <= k + 1e-6, "{k}: {h}");
+    }
+    // Between the two ends the gain grows with the shape.
+    assert!(score::centrality_gain(5.0, 0.25) < score::centrality_gain(5.0, 0.75));
+}
+
+#[test]
+fn adjacency_bonus_keeps_picks_contiguous() {
+    let text = join(EN);
+    let (d, list) = en_doc_ents(&text);
+    let e = ents(&d, &list);
+    let body: Vec<usize> = d
+        .sentences
+        .iter()
+        .enumerate()
+        .filter(|(_, s)| s.role == Role::Body)
+        .map(|(i, _)| i)
+        .collect();
+    // Body positions of the picks, in selection order.
+    let order = |cfg: &SummaryConfig, n: u32| {
+        let mut o = Vec::new();
+        summarize(&d, &e, cfg, &sents(n), &mut |c| {
+            o.push(body.iter().position(|&b| b == c.sentence).unwrap());
+            ControlFlow::Continue(())
+        });
+        o
+    };
+    let contiguous = |o: &[usize]| {
+        let mut v = o.to_vec();
+        v.sort_unstable();
+        v.windows(2).all(|w| w[1] == w[0] + 1)
+    };
+    let near = SummaryConfig {
+        w_adjacent: 10.0,
+        ..SummaryConfig::default()
+    };
+    let mut default_gaps = false;
+    for n in 2..=5 {
+        let (b, a) = (order(&SummaryConfig::default(), n), order(&near, n));
+        // Same first pick (the bonus applies once something is picked), then
+        // every pick touches the run.
+        assert_eq!(a[0], b[0]);
+        assert!(contiguous(&a), "{n}: {a:?}");
+        default_gaps |= !contiguous(&b);
+    }
+    assert!(default_gaps, "test needs a default selection with a gap");
+    // Nothing is glued in EN (newline-separated): the glued bonus is inert.
+    let glued_only = SummaryConfig {
+        w_glued_adjacent: 10.0,
+        ..SummaryConfig::default()
+    };
+    assert_eq!(order(&glued_only, 4), order(&SummaryConfig::default(), 4));
+}
