@@ -55,11 +55,18 @@ fn bench(c: &mut Criterion) {
                     black_box(extract(black_box(&doc), &model));
                 }
                 let t2 = cpu_ticks().unwrap_or(t1);
+                // The reference path (`sentence_features` + one lookup per
+                // key, what training uses): the same tags, for comparison.
+                for _ in 0..n {
+                    tag_doc_reference(&doc, tagger, &mut scratch, &mut out, &mut views);
+                }
+                let t3 = cpu_ticks().unwrap_or(t2);
                 // Linux clock ticks are 10 ms (USER_HZ = 100).
                 let tag_us = (t1 - t0) as f64 * 10_000.0 / f64::from(n);
                 let ext_us = (t2 - t1) as f64 * 10_000.0 / f64::from(n);
+                let ref_us = (t3 - t2) as f64 * 10_000.0 / f64::from(n);
                 eprintln!(
-                    "sample article ({} bytes, {ntok} tokens): tag {tag_us:.0} µs CPU ({:.0} tokens/s per core), extract {ext_us:.0} µs CPU per article",
+                    "sample article ({} bytes, {ntok} tokens): tag {tag_us:.0} µs CPU ({:.0} tokens/s per core), extract {ext_us:.0} µs CPU per article; reference tagging path {ref_us:.0} µs CPU",
                     text.len(),
                     ntok as f64 / (tag_us.max(1e-9) * 1e-6),
                 );
@@ -133,6 +140,26 @@ fn tag_doc<'d>(
             stem: doc.stem(t),
         }));
         tagger.tag(views, scratch, out);
+        black_box(&out);
+    }
+}
+
+/// [`tag_doc`] through the reference path (`LangTagger::tag_reference`).
+fn tag_doc_reference<'d>(
+    doc: &'d Document<'d>,
+    tagger: &LangTagger,
+    scratch: &mut Scratch,
+    out: &mut Vec<u8>,
+    views: &mut Vec<TokView<'d>>,
+) {
+    for s in doc.sentences.iter().filter(|s| s.role != Role::Boilerplate) {
+        views.clear();
+        views.extend(doc.sentence_tokens(s).iter().map(|t| TokView {
+            raw: doc.token_text(t),
+            norm: doc.norm(t),
+            stem: doc.stem(t),
+        }));
+        tagger.tag_reference(views, scratch, out);
         black_box(&out);
     }
 }
