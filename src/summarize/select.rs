@@ -5,8 +5,10 @@
 //! where entity redundancy is the share of the candidate's entity weight
 //! already covered by the picked sentences and word redundancy its highest
 //! content-word Jaccard with a picked sentence (updated incrementally against
-//! the last pick only, so a step costs O(sentences × stems)). Ties go to the
-//! earlier sentence.
+//! the last pick only, so a step costs O(sentences × stems)). Optional
+//! bonuses for a neighbour of a picked unit (`w_adjacent`,
+//! `w_glued_adjacent`; 0 by default: swept, they cost Arabic) are added.
+//! Ties go to the earlier sentence.
 //!
 //! The Jaccard against the last pick marks that pick's stems in a per-stem
 //! flag array and counts each candidate's marked stems: a branch-free sum
