@@ -269,9 +269,11 @@ struct Entry {
 /// Per-document cache of the fast path (lives in [`Scratch`]).
 #[derive(Default)]
 pub struct DocCache {
-    /// Address of the tagger whose weights the sums come from (a cache is
-    /// never reused with another tagger: it is cleared instead).
-    owner: usize,
+    /// Identity of the tagger whose weights the sums come from
+    /// ([`LangTagger::id`], unique per built or loaded tagger, never an
+    /// address that a later model could reuse): a cache is never reused
+    /// with another tagger, it is cleared instead.
+    owner: u64,
     /// Open addressing over `entries`: index + 1, 0 = empty.
     index: Vec<u32>,
     entries: Vec<Entry>,
@@ -307,6 +309,24 @@ const MAX_ENTRIES: usize = 1 << 15;
 /// tokens: a long article).
 const KEEP_ENTRIES: usize = 4096;
 
+/// Past this many memoised shape contexts, or this many bytes of cached
+/// token strings, the cache also starts over: a long hostile text (every
+/// token a new shape context, or few but very long distinct tokens) must
+/// not grow a worker thread's memory beyond a few MB.
+const MAX_SHAPES: usize = 1 << 14;
+const MAX_TEXT: usize = 1 << 21;
+
+/// Shape items and string bytes whose buffers survive [`DocCache::clear`].
+const KEEP_SHAPES: usize = 4096;
+const KEEP_TEXT: usize = 1 << 17;
+
+/// Longest probe sequence of the cache indexes. The slot comes from an
+/// unseeded hash of request text, so a caller could craft many tokens
+/// with one home slot and make every insert walk them all (quadratic
+/// work); past this many steps a token is simply not indexed (its sums
+/// are still computed, only not found again).
+const MAX_PROBE: usize = 64;
+
 /// Sum of the rows of the keys a group function produces.
 macro_rules! sum {
     ($t:expr, |$k:ident| $body:expr) => {{
@@ -318,15 +338,16 @@ macro_rules! sum {
 }
 
 /// Find `h` in an open-addressing index (`index + 1`, 0 = empty) whose
-/// items satisfy `is`: `Ok(item)` or `Err(free slot)`.
+/// items satisfy `is`: `Ok(item)`, `Err(Some(free slot))`, or
+/// `Err(None)` when [`MAX_PROBE`] slots were visited without finding
+/// either (the item is then not to be indexed).
 #[inline]
-fn probe(index: &[u32], h: u64, is: impl Fn(usize) -> bool) -> Result<usize, usize> {
+fn probe(index: &[u32], h: u64, is: impl Fn(usize) -> bool) -> Result<usize, Option<usize>> {
     let mask = index.len().wrapping_sub(1);
     let mut s = h as usize & mask;
-    loop {
+    for _ in 0..MAX_PROBE {
         match index.get(s) {
-            None => return Err(s),
-            Some(0) => return Err(s),
+            None | Some(0) => return Err(Some(s)),
             Some(&v) => {
                 let item = v as usize - 1;
                 if is(item) {
@@ -336,9 +357,11 @@ fn probe(index: &[u32], h: u64, is: impl Fn(usize) -> bool) -> Result<usize, usi
         }
         s = (s + 1) & mask;
     }
+    Err(None)
 }
 
-/// Rebuild an index at twice the size.
+/// Rebuild an index at twice the size. Items whose probe sequence would
+/// pass [`MAX_PROBE`] stay out of it (see there).
 fn regrow(index: &mut Vec<u32>, hashes: impl Iterator<Item = u64>) {
     let cap = (index.len() * 2).max(16);
     index.clear();
@@ -346,10 +369,12 @@ fn regrow(index: &mut Vec<u32>, hashes: impl Iterator<Item = u64>) {
     let mask = cap - 1;
     for (i, h) in hashes.enumerate() {
         let mut s = h as usize & mask;
-        while index.get(s).is_some_and(|x| *x != 0) {
+        let mut steps = 0;
+        while index.get(s).is_some_and(|x| *x != 0) && steps < MAX_PROBE {
             s = (s + 1) & mask;
+            steps += 1;
         }
-        if let Some(slot) = index.get_mut(s) {
+        if let Some(slot) = index.get_mut(s).filter(|x| **x == 0) {
             *slot = i as u32 + 1;
         }
     }
@@ -361,7 +386,8 @@ impl ShapeMemo {
         let items = &self.items;
         match probe(&self.index, h, |i| items.get(i).is_some_and(|x| x.0 == *sc)) {
             Ok(i) => self.items.get(i).map_or([0; NTAGS], |x| x.1),
-            Err(s) => {
+            Err(None) => sum!(t, |k| shape_context_keys(sc, k)),
+            Err(Some(s)) => {
                 let r = sum!(t, |k| shape_context_keys(sc, k));
                 let id = self.items.len() as u32;
                 self.items.push((*sc, r));
@@ -380,10 +406,14 @@ impl ShapeMemo {
 impl DocCache {
     /// Forget everything (a new document). Keeps the buffers (no
     /// allocation per document once warm) unless a large document grew
-    /// them: then they are freed, so a worker thread keeps at most a few
-    /// hundred KB between documents.
+    /// them: then they are freed, so a worker thread keeps at most ~2 MB
+    /// between documents (4,096 entries of ~420 bytes, their index, 4,096
+    /// shape items, 128 KB of strings).
     pub fn clear(&mut self) {
-        if self.entries.capacity() > KEEP_ENTRIES {
+        if self.entries.capacity() > KEEP_ENTRIES
+            || self.shapes.items.capacity() > KEEP_SHAPES
+            || self.text.capacity() > KEEP_TEXT
+        {
             *self = DocCache::default();
             return;
         }
@@ -405,8 +435,12 @@ impl DocCache {
     }
 
     fn prepare(&mut self, t: &LangTagger) {
-        let id = t as *const LangTagger as usize;
-        if self.owner == id && self.entries.len() < MAX_ENTRIES {
+        let id = t.id();
+        if self.owner == id
+            && self.entries.len() < MAX_ENTRIES
+            && self.shapes.items.len() < MAX_SHAPES
+            && self.text.len() < MAX_TEXT
+        {
             return;
         }
         self.clear();
@@ -428,9 +462,9 @@ impl DocCache {
                 .get(i)
                 .is_some_and(|e| e.h == h && same(text, e, tok))
         });
-        let s = match found {
+        let slot = match found {
             Ok(i) => return i,
-            Err(s) => s,
+            Err(slot) => slot,
         };
         let (info, bare_s) = token_info_and_key(t.lang, tok, &t.trig);
         let bare_chars = bare_s.chars().count() as u32;
@@ -455,7 +489,7 @@ impl DocCache {
         };
         let id = self.entries.len();
         self.entries.push(e);
-        if let Some(slot) = self.index.get_mut(s) {
+        if let Some(slot) = slot.and_then(|s| self.index.get_mut(s)) {
             *slot = id as u32 + 1;
         }
         if self.entries.len() * 2 > self.index.len() {
@@ -809,5 +843,113 @@ mod tests {
         sentence_rows(ar, &toks, &mut DocCache::default(), &mut r3);
         assert_eq!(r2, r3);
         assert_ne!(r1, r2);
+    }
+
+    #[test]
+    fn a_clone_is_another_tagger() {
+        let m = model();
+        let fr = m.tagger(Lang::Fr).expect("fr");
+        let copy = fr.clone();
+        assert_ne!(fr.id(), copy.id());
+        let toks = [TokView {
+            raw: "Paris",
+            norm: "paris",
+            stem: "paris",
+        }];
+        let mut cache = DocCache::default();
+        let mut rows = Vec::new();
+        sentence_rows(fr, &toks, &mut cache, &mut rows);
+        assert_eq!(cache.owner, fr.id());
+        sentence_rows(&copy, &toks, &mut cache, &mut rows);
+        assert_eq!(cache.owner, copy.id());
+        assert_eq!(cache.len(), 1, "the original's entries were dropped");
+    }
+
+    /// A token of a distinct shape per `i` (no two adjacent symbols of one
+    /// class, so the compressed shape keeps them all).
+    fn shaped_token(mut i: usize) -> String {
+        const PARTS: [&str; 6] = ["ب", "x", "X", "1", "-", "."];
+        let mut s = String::new();
+        let mut last = usize::MAX;
+        loop {
+            let mut d = i % 6;
+            if d == last {
+                d = (d + 1) % 6;
+            }
+            s.push_str(PARTS[d]);
+            last = d;
+            i /= 6;
+            if i == 0 {
+                return s;
+            }
+        }
+    }
+
+    #[test]
+    fn hostile_documents_keep_the_cache_bounded() {
+        let m = model();
+        let fr = m.tagger(Lang::Fr).expect("fr");
+        // (1) Every sentence a new shape context: the shape memo starts
+        // over past MAX_SHAPES instead of growing with the text, and the
+        // sums stay those of the reference path.
+        let words: Vec<String> = (0..3 * MAX_SHAPES / 2).map(shaped_token).collect();
+        let mut cache = DocCache::default();
+        let mut fast = Vec::new();
+        let mut fb = FeatBuf::default();
+        let mut max_shapes = 0;
+        for (n, w) in words.chunks(3).enumerate() {
+            let toks: Vec<TokView<'_>> = w
+                .iter()
+                .map(|x| TokView {
+                    raw: x,
+                    norm: x,
+                    stem: x,
+                })
+                .collect();
+            sentence_rows(fr, &toks, &mut cache, &mut fast);
+            max_shapes = max_shapes.max(cache.shapes.items.len());
+            if n % 97 == 0 {
+                sentence_features(Lang::Fr, &toks, &fr.gaz, &fr.trig, &mut fb);
+                assert_eq!(fast, fr.reference_rows(&fb), "sentence {n}");
+            }
+        }
+        assert!(max_shapes > MAX_SHAPES / 2, "the test makes many shapes");
+        assert!(max_shapes <= MAX_SHAPES + 3, "{max_shapes} shape items");
+        cache.clear();
+        assert!(cache.shapes.items.capacity() <= KEEP_SHAPES);
+        // (2) Few but long distinct tokens: the cached strings start over
+        // past MAX_TEXT, and what survives `clear` is small.
+        let long: Vec<String> = (0..600)
+            .map(|i| format!("{i}{}", "é".repeat(2000)))
+            .collect();
+        let mut max_text = 0;
+        for w in &long {
+            let toks = [TokView {
+                raw: w,
+                norm: w,
+                stem: w,
+            }];
+            sentence_rows(fr, &toks, &mut cache, &mut fast);
+            max_text = max_text.max(cache.text.len());
+        }
+        assert!(max_text > MAX_TEXT / 2, "the test fills the string store");
+        assert!(max_text < MAX_TEXT + 3 * 4100, "{max_text} bytes cached");
+        cache.clear();
+        assert!(cache.text.capacity() <= KEEP_TEXT);
+    }
+
+    #[test]
+    fn probing_is_bounded() {
+        // An index where every slot is taken by a non-matching item: a
+        // lookup gives up after MAX_PROBE slots instead of looping.
+        let full = vec![1u32; 1024];
+        assert_eq!(probe(&full, 7, |_| false), Err(None));
+        // Many items with one home slot: regrow indexes the first
+        // MAX_PROBE + 1 of them and leaves the rest out.
+        let mut index = vec![0u32; 512];
+        regrow(&mut index, std::iter::repeat_n(5u64, 300));
+        let indexed = index.iter().filter(|x| **x != 0).count();
+        assert_eq!(indexed, MAX_PROBE + 1);
+        assert_eq!(probe(&index, 5, |i| i == 0), Ok(0));
     }
 }

@@ -207,7 +207,14 @@ pub fn extract_with(
         return Entities::default();
     };
     SCRATCH.with(|cell| match cell.try_borrow_mut() {
-        Ok(mut scratch) => extract_in(doc, tagger, weights, &mut scratch),
+        Ok(mut scratch) => {
+            let found = extract_in(doc, tagger, weights, &mut scratch);
+            // Also forget the document at the end, not only at the start
+            // of the next one: an idle worker thread does not hold the
+            // last request's cache (a large one is freed here).
+            scratch.new_document();
+            found
+        }
         // Unreachable (no re-entrant call), but never a panic.
         Err(_) => extract_in(doc, tagger, weights, &mut Scratch::default()),
     })

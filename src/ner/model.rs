@@ -208,8 +208,10 @@ impl Table {
 }
 
 /// One language's tagger.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct LangTagger {
+    /// Unique per built, loaded or cloned tagger ([`LangTagger::id`]).
+    id: u64,
     pub lang: Lang,
     /// Sorted distinct feature keys; row i of `weights` belongs to keys[i].
     keys: Vec<u32>,
@@ -223,7 +225,41 @@ pub struct LangTagger {
     pub trig: Triggers,
 }
 
+/// Source of [`LangTagger::id`]; 0 is never handed out (an empty cache's
+/// owner).
+static NEXT_TAGGER_ID: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+
+fn next_tagger_id() -> u64 {
+    NEXT_TAGGER_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+}
+
+/// A clone gets its own id: its public `gaz` / `trig` may be changed
+/// afterwards, and the fast path's cache must then not take the original's
+/// sums for its own.
+impl Clone for LangTagger {
+    fn clone(&self) -> Self {
+        LangTagger {
+            id: next_tagger_id(),
+            lang: self.lang,
+            keys: self.keys.clone(),
+            table: self.table.clone(),
+            weights: self.weights.clone(),
+            scale: self.scale,
+            trans: self.trans,
+            gaz: self.gaz.clone(),
+            trig: self.trig.clone(),
+        }
+    }
+}
+
 impl LangTagger {
+    /// Identity of this tagger for caches of derived values (the fast
+    /// path's per-document sums): unique within the process, unlike an
+    /// address, which a model loaded after this one is dropped may reuse.
+    pub fn id(&self) -> u64 {
+        self.id
+    }
+
     /// Quantise float weights (`rows.len()` keys, row-major NTAGS each) into
     /// a shippable tagger. Rows whose quantised weights are all zero are
     /// dropped; so are weights below `prune` (absolute, in weight units).
@@ -268,6 +304,7 @@ impl LangTagger {
         }
         let table = Table::build(&keys, &weights);
         LangTagger {
+            id: next_tagger_id(),
             lang,
             keys,
             table,
@@ -472,6 +509,7 @@ impl LangTagger {
         let trig = Triggers::read(r)?;
         let table = Table::build(&keys, &weights);
         Ok(LangTagger {
+            id: next_tagger_id(),
             lang,
             keys,
             table,
