@@ -81,8 +81,8 @@ fn bench(c: &mut Criterion) {
         ("fr", Lang::Fr, FR),
         ("en", Lang::En, EN),
     ] {
-        // 40 separate short articles of ~50 tokens (~2,000 tokens in all),
-        // each tagged as its own document: the fast path's per-document
+        // The language's short article tagged 40 times (~2,000 tokens in
+        // all), each time as a new document: the fast path's per-document
         // cache starts empty for every one of them. (One document made of
         // the paragraph repeated 40 times would hit that cache on ~97 % of
         // the tokens and measure the cache, not the tagging work.)

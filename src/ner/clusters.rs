@@ -11,8 +11,8 @@
 //! How (deterministic, no floating-point order effects from hash maps):
 //! every word of the vocabulary (the `max_vocab` most frequent matching
 //! keys seen at least `min_count` times) gets a context vector of positive
-//! PMI weights over the `n_ctx` most frequent words at offsets −2, −1, +1,
-//! +2; the vectors are randomly projected to `dim` dimensions (±1 signs from
+//! PMI weights over the `n_ctx` most frequent words within `window` words
+//! (±1 in the shipped model: ±2 measured worse); the vectors are randomly projected to `dim` dimensions (±1 signs from
 //! a fixed hash), L2-normalised, and grouped by spherical k-means into `k`
 //! fine clusters (initial centroids = words spread evenly over the frequency
 //! ranks); the fine centroids are grouped again into `k_coarse` coarse

@@ -79,7 +79,7 @@ pub struct Scratch {
     pub(crate) unit_ents: Vec<(u32, u32)>,
     /// Per body sentence: length-normalised (entity, centrality) sums.
     raw: Vec<(f32, f32)>,
-    /// ln(1 + k), k = 0..=body sentences.
+    /// `centrality_gain(k, centrality_shape)`, k = 0..=body sentences.
     ln_table: Vec<f32>,
     /// `centrality_shape` the table was built for.
     ln_shape: f32,
@@ -405,10 +405,10 @@ impl Scratch {
         let mut max_e = 0.0f32;
         let mut max_c = 0.0f32;
         self.raw.clear();
-        // ln(1 + k) for every possible k (< body sentences): a logarithm per
-        // token would cost more than the rest of the scoring.
-        // Kept across articles: only grown, never recomputed.
-        // Rebuilt only when the shape changes (a sweep, never in service).
+        // The centrality gain for every possible k (< body sentences): a
+        // logarithm or power per token would cost more than the rest of the
+        // scoring. Kept across articles and only grown, except that it is
+        // rebuilt when the shape changes (a sweep, never in service).
         if self.ln_shape.to_bits() != cfg.centrality_shape.to_bits() {
             self.ln_table.clear();
             self.ln_shape = cfg.centrality_shape;
@@ -486,10 +486,11 @@ fn dedup_sorted<T: PartialEq + Copy>(v: &mut [T]) -> usize {
 }
 
 /// Centrality gain of a stem shared with `k` other body sentences: the
-/// Box-Cox family `((1 + k)^s − 1) / s`, ln(1 + k) at s = 0 (the tuned
-/// default: diminishing returns, so one very common stem does not decide),
-/// k itself at s = 1 (plain degree in the word-overlap graph, the quantity
-/// TextRank's similarity sums).
+/// Box-Cox family `((1 + k)^s − 1) / s`: ln(1 + k) at s = 0 (diminishing
+/// returns, so one very common stem does not decide; the session-2
+/// default), k itself at s = 1 (plain degree in the word-overlap graph,
+/// the quantity TextRank's similarity sums); the default 0.5 lies between
+/// (see `SummaryConfig::centrality_shape`).
 pub fn centrality_gain(k: f32, shape: f32) -> f32 {
     if shape.abs() < 1e-6 || !shape.is_finite() {
         k.ln_1p()
