@@ -66,12 +66,9 @@ pub fn ar_bare(norm: &str) -> &str {
 /// tokenizer splits off (`text::tokens::is_elision`); at least two letters
 /// must remain, so a bare `l'` stays itself.
 pub fn fr_bare(norm: &str) -> &str {
-    const EL: [&str; 14] = [
-        "jusqu'", "lorsqu'", "puisqu'", "quoiqu'", "presqu'", "qu'", "l'", "d'", "j'", "m'", "n'",
-        "s'", "t'", "c'",
-    ];
-    for e in EL {
-        if let Some(r) = norm.strip_prefix(e) {
+    // The apostrophe ends the elision, so at most one of them matches.
+    for e in crate::text::tokens::FR_ELISIONS {
+        if let Some(r) = norm.strip_prefix(e).and_then(|r| r.strip_prefix('\'')) {
             if r.chars().take(2).count() == 2 {
                 return r;
             }

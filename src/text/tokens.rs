@@ -174,14 +174,16 @@ fn is_hyphen(c: char) -> bool {
     matches!(c, '-' | '\u{2010}' | '\u{2011}')
 }
 
-/// French elided words that are split off after their apostrophe
-/// (`l'État` → `l'` `État`), compared ASCII-case-insensitively.
+/// French elided words that the tokenizer splits off after their
+/// apostrophe (`l'État` → `l'` `État`); the entity tagger strips the same
+/// ones from its French matching key (`ner::features::fr_bare`).
+pub const FR_ELISIONS: [&str; 14] = [
+    "l", "d", "j", "m", "n", "s", "t", "c", "qu", "jusqu", "lorsqu", "puisqu", "quoiqu", "presqu",
+];
+
+/// Is `prefix` one of [`FR_ELISIONS`] (ASCII-case-insensitively)?
 fn is_elision(prefix: &str) -> bool {
-    const EL: [&str; 14] = [
-        "l", "d", "j", "m", "n", "s", "t", "c", "qu", "jusqu", "lorsqu", "puisqu", "quoiqu",
-        "presqu",
-    ];
-    prefix.len() <= 6 && EL.iter().any(|e| e.eq_ignore_ascii_case(prefix))
+    prefix.len() <= 6 && FR_ELISIONS.iter().any(|e| e.eq_ignore_ascii_case(prefix))
 }
 
 struct Tokenizer<'t, 'o> {
