@@ -126,9 +126,6 @@ fn shape(raw: &str) -> (u64, u32) {
             upper += 1;
             letters += 1;
             b'X'
-        } else if is_arabic_letter(c) {
-            letters += 1;
-            b'a'
         } else if c.is_alphabetic() {
             lower += 1;
             letters += 1;
