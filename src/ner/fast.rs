@@ -47,7 +47,7 @@ use super::features::{
     T_SUF, T_SUF3_M1, T_SUF3_P1, T_SUF5, T_TRIG_0, T_TRIG_M1, T_TRIG_M2, T_TRIG_P1,
 };
 use super::hash::{hash_str, key1, key2, mix};
-use super::model::{viterbi, LangTagger, Scratch, NTAGS};
+use super::model::{viterbi_rows, LangTagger, Scratch, NTAGS};
 use crate::text::Lang;
 
 /// An integer emission row (one sum per BIO tag).
@@ -462,10 +462,17 @@ impl DocCache {
                 .get(i)
                 .is_some_and(|e| e.h == h && same(text, e, tok))
         });
-        let slot = match found {
-            Ok(i) => return i,
-            Err(slot) => slot,
-        };
+        match found {
+            Ok(i) => i,
+            Err(slot) => self.insert(t, tok, h, slot),
+        }
+    }
+
+    /// A token string seen for the first time in this document: its
+    /// features and partial sums (the expensive, once-per-string part, kept
+    /// out of line so the per-token hit path stays small).
+    #[inline(never)]
+    fn insert(&mut self, t: &LangTagger, tok: &TokView<'_>, h: u64, slot: Option<usize>) -> usize {
         let (info, bare_s) = token_info_and_key(t.lang, tok, &t.trig);
         let bare_chars = bare_s.chars().count() as u32;
         let at = self.text.len();
@@ -625,7 +632,7 @@ pub(crate) fn tag(t: &LangTagger, toks: &[TokView<'_>], scratch: &mut Scratch, o
         return;
     }
     let Scratch {
-        emis, back, fast, ..
+        emis, vrows, fast, ..
     } = scratch;
     let mut rows = std::mem::take(&mut fast.rows);
     sentence_rows(t, toks, fast, &mut rows);
@@ -639,7 +646,7 @@ pub(crate) fn tag(t: &LangTagger, toks: &[TokView<'_>], scratch: &mut Scratch, o
         e
     }));
     fast.rows = rows;
-    viterbi(emis, t.trans(), back, out);
+    viterbi_rows(emis, t.trans(), vrows, out);
 }
 
 #[cfg(test)]
