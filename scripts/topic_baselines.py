@@ -16,9 +16,11 @@ fastText supervised (wordNgrams=2, dim=100, epoch=25, lr=0.5 by default), one pe
 joint model over ar+en+fr (predictions restricted to the language's labels).
 
 Usage: python3 scripts/topic_baselines.py [--data ../shared/data/topic_classification]
-       [--models svc,ft,ft_joint,ft_sub_joint] [--dev-salt N]
+       [--models svc,ft,ft_joint,ft_sub_joint] [--dev-salt N] [--cv-fold K]
 --dev-salt N (N > 0) carves the second fold used to check settings chosen on
 the first one (hash of "N|<group key>" instead of the group key).
+--cv-fold K (0..7) carves the K-th eighth of the unsalted hash (K=0 = the
+shipped split): 8-fold cross-validation over all clean rows.
 Single-threaded (set OMP_NUM_THREADS=1); prints markdown tables.
 """
 import argparse, json, os, re, sys, time, unicodedata, tempfile
@@ -57,7 +59,15 @@ def split_hash(rid: str) -> int:
 
 
 def is_dev(row) -> bool:
-    return (not is_noisy(row["source_label"])) and split_hash(row["id"]) % 1000 < 125
+    # --cv-fold k (0..7): dev = clean rows with split_hash % 1000 in
+    # [125k, 125k+125) of the unsalted hash; fold 0 is the shipped split.
+    # Mirrors train.rs::is_dev_fold (`nutgraf train topics --cv-fold k`).
+    if is_noisy(row["source_label"]):
+        return False
+    h = split_hash(row["id"]) % 1000
+    if ARGS is not None and ARGS.cv_fold >= 0:
+        return h // 125 == ARGS.cv_fold
+    return h < 125
 
 
 def kind(row) -> str:
@@ -108,7 +118,7 @@ def run_svc(rows, out):
     from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.pipeline import make_pipeline, make_union
     from sklearn.svm import LinearSVC
-    for l in LANGS:
+    for l in ARGS.langs.split(","):
         tr = [r for r in rows[l] if not is_dev(r)]
         dev = [r for r in rows[l] if is_dev(r)]
         t0 = time.time()
@@ -175,7 +185,13 @@ if __name__ == "__main__":
     ap.add_argument("--ft-lr", type=float, default=0.5)
     ap.add_argument("--dev-salt", type=int, default=0,
                     help="dev fold: 0 = shipped split; same as `nutgraf train topics --dev-salt`")
+    ap.add_argument("--langs", default="ar,en,fr", help="languages of the SVC runs")
+    ap.add_argument("--cv-fold", type=int, default=-1,
+                    help="k-fold cross-validation fold 0..7 of the unsalted hash (needs --dev-salt 0); "
+                         "same as `nutgraf train topics --cv-fold`")
     ARGS = ap.parse_args()
+    if ARGS.cv_fold >= 0 and (ARGS.dev_salt != 0 or ARGS.cv_fold > 7):
+        sys.exit("--cv-fold must be 0..7 and needs --dev-salt 0")
     rows = load(ARGS.data)
     for l in LANGS:
         dev = [r for r in rows[l] if is_dev(r)]

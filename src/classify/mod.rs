@@ -424,6 +424,49 @@ mod tests {
         );
     }
 
+    #[test]
+    fn short_bias_moves_only_short_documents_and_round_trips() {
+        let m = shipped();
+        let mut q = m.quant().clone();
+        // A huge short-text bias towards `sport` on every head.
+        for h in q.heads.iter_mut() {
+            let table = &q.tables[h.table];
+            h.short_bias = table
+                .cols
+                .iter()
+                .map(|&c| if c == TopicLabel::Sport { 50.0 } else { 0.0 })
+                .collect();
+        }
+        let bytes = q.to_bytes();
+        let m2 = TopicModel::from_bytes(&bytes).expect("format 3 loads");
+        assert_eq!(m2.quant().to_bytes(), bytes);
+        // Without per-kind biases a model is written as format 2, and loads.
+        let mut q0 = q.clone();
+        q0.heads.iter_mut().for_each(|h| h.short_bias.clear());
+        let b0 = q0.to_bytes();
+        assert!(TopicModel::from_bytes(&b0).is_ok());
+        assert_ne!(b0, bytes);
+        let short = "The parliament passed the budget law after a long debate.";
+        assert_eq!(top(&m2, short, Lang::En), Some(TopicLabel::Sport));
+        assert_eq!(top(&m, short, Lang::En), Some(TopicLabel::Politics));
+        // An article (>= SHORT_WORDS distinct words) is not moved.
+        let long = "Election results announced\nThe ruling party won the parliamentary election on Sunday, \
+            the electoral commission said, after a campaign dominated by taxes, pensions and the cost of \
+            housing. Opposition leaders conceded defeat and promised to hold the new government to account \
+            in parliament. Turnout rose to sixty percent, the highest in two decades, as voters queued \
+            outside polling stations in the capital and in rural districts. The prime minister will form a \
+            cabinet next week and present a legislative programme to the assembly.";
+        let doc = analyze(
+            long,
+            TextOptions {
+                title: None,
+                lang_hint: Some(Lang::En),
+            },
+        );
+        assert_eq!(m.predict(&doc), m2.predict(&doc));
+        assert_eq!(top(&m, long, Lang::En), Some(TopicLabel::Politics));
+    }
+
     /// The reference scores of the training-side code path: occurrences
     /// as `Unit`s, merged by sorting, scored by `score_units`.
     fn reference_scores(

@@ -27,7 +27,13 @@ use crate::text::{Document, Lang, Role, TokenKind};
 
 /// Kind tag and format version of `models/topics.bin`.
 pub const KIND: &[u8; 4] = b"TOP1";
-pub const FORMAT_VERSION: u32 = 2;
+pub const FORMAT_VERSION: u32 = 3;
+/// The previous format (no per-kind bias); still loaded.
+pub const FORMAT_VERSION_V2: u32 = 2;
+
+/// A document with fewer distinct words than this is "short" (a single
+/// sentence or post): it gets the head's `short_bias` on top of `bias`.
+pub const SHORT_WORDS: usize = 40;
 /// Most label columns a table can hold.
 pub const MAX_COLS: usize = 16;
 
@@ -191,6 +197,12 @@ pub struct Head {
     pub allowed: Vec<bool>,
     pub bias: Vec<f32>,
     pub temperature: f32,
+    /// Added to `bias` for short documents ([`SHORT_WORDS`]); empty = none
+    /// (format 2 files). Why: in the training data single sentences and
+    /// articles come from different sources with different label sets (no
+    /// French `economy` sentence, no French `culture` article), so the
+    /// label prior of a sentence is not the prior of an article.
+    pub short_bias: Vec<f32>,
 }
 
 /// The whole model, as stored.
@@ -696,6 +708,11 @@ impl QuantModel {
         for (j, v) in l.iter_mut().enumerate() {
             *v += head.bias.get(j).copied().unwrap_or(0.0);
         }
+        if raw.words < SHORT_WORDS {
+            for (v, b) in l.iter_mut().zip(&head.short_bias) {
+                *v += b;
+            }
+        }
         Some((hi, l, raw))
     }
     /// Softmax over the allowed columns at temperature `t`, sorted desc.
@@ -766,6 +783,7 @@ impl QuantModel {
             w.bytes(&q);
             w.f32s(&ws.iter().map(|e| e.row.scale).collect::<Vec<_>>());
         }
+        let v3 = self.heads.iter().any(|h| !h.short_bias.is_empty());
         w.u32(self.heads.len() as u32);
         for h in &self.heads {
             w.str(h.lang.code());
@@ -773,14 +791,36 @@ impl QuantModel {
             w.bytes(&h.allowed.iter().map(|&a| a as u8).collect::<Vec<u8>>());
             w.f32s(&h.bias);
             w.f32(h.temperature);
+            if v3 {
+                w.f32s(&h.short_bias);
+            }
         }
         w.bytes(&self.idf);
         w.str(&self.info);
-        crate::model_file::encode(KIND, FORMAT_VERSION, &w.buf)
+        // Without per-kind biases the file stays format 2 (byte-identical
+        // to what older code wrote for the same weights).
+        let version = if v3 {
+            FORMAT_VERSION
+        } else {
+            FORMAT_VERSION_V2
+        };
+        crate::model_file::encode(KIND, version, &w.buf)
     }
 
     pub fn from_bytes(bytes: &[u8]) -> Result<QuantModel, ModelError> {
-        let payload = crate::model_file::decode(bytes, KIND, FORMAT_VERSION)?;
+        // Format 3, or else format 2; a file that claims format 2 reports
+        // format 2's error (checksum, truncation), not "wrong version".
+        let (payload, v2) = match crate::model_file::decode(bytes, KIND, FORMAT_VERSION) {
+            Ok(p) => (p, false),
+            Err(ModelError::WrongVersion {
+                found: FORMAT_VERSION_V2,
+                ..
+            }) => (
+                crate::model_file::decode(bytes, KIND, FORMAT_VERSION_V2)?,
+                true,
+            ),
+            Err(e) => return Err(e),
+        };
         let bad = |m: &str| ModelError::Malformed(m.to_string());
         let mut r = ByteReader::new(payload);
         let version = r.str()?.to_string();
@@ -877,11 +917,15 @@ impl QuantModel {
             let allowed: Vec<bool> = r.bytes()?.iter().map(|&b| b != 0).collect();
             let bias = r.f32s()?;
             let temperature = r.f32()?;
-            if allowed.len() != tab.len() || bias.len() != tab.len() {
+            let short_bias = if v2 { Vec::new() } else { r.f32s()? };
+            if allowed.len() != tab.len()
+                || bias.len() != tab.len()
+                || !(short_bias.is_empty() || short_bias.len() == tab.len())
+            {
                 return Err(bad("head size does not match its table"));
             }
             if !(temperature.is_finite() && temperature > 0.0)
-                || bias.iter().any(|b| !b.is_finite())
+                || bias.iter().chain(&short_bias).any(|b| !b.is_finite())
             {
                 return Err(bad("non-finite head parameters"));
             }
@@ -891,6 +935,7 @@ impl QuantModel {
                 allowed,
                 bias,
                 temperature,
+                short_bias,
             });
         }
         let idf = r.bytes()?.to_vec();

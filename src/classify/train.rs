@@ -99,6 +99,46 @@ pub struct TrainArgs {
     /// --dev-salt` carves the same rows).
     #[arg(long, default_value_t = 0)]
     pub dev_salt: u64,
+    /// k-fold cross-validation: dev = the clean rows whose unsalted split
+    /// hash falls in the k-th eighth (`% 1000` in `[125k, 125k + 125)`),
+    /// 0..=7; fold 0 is the shipped split. -1 = use `--dev-salt`.
+    /// `scripts/topic_baselines.py --cv-fold k` carves the same rows: eight
+    /// runs score every clean row once, ~1,500 French rows instead of ~190.
+    #[arg(long, default_value_t = -1, allow_hyphen_values = true)]
+    pub cv_fold: i32,
+    /// Share of a one-vs-rest squared-hinge model (the loss LinearSVC
+    /// optimises) in the shipped table: 0 = softmax regression only, 1 =
+    /// hinge only, in between = both trained on the same features and their
+    /// temperature-scaled scores averaged. Averaged log-probabilities of two
+    /// linear models over the same features are one linear model (the
+    /// per-document normaliser does not change the softmax), so the mix
+    /// costs nothing at predict time.
+    ///
+    /// Default 1 with `--hinge-langs ar,en` (session 4): on 8-fold
+    /// cross-validation the hinge table beat the softmax one for Arabic and
+    /// English on every fold measured, while French lost 6 rows on fold 0
+    /// with it (so French keeps the softmax table).
+    #[arg(long, default_value_t = 1.0)]
+    pub hinge_mix: f32,
+    /// L2 per step of the hinge model (LinearSVC's C=0.5 on ~25k rows is
+    /// λ = 1/(C·n) ≈ 8e-5).
+    #[arg(long, default_value_t = 1e-4)]
+    pub hinge_l2: f32,
+    /// Initial SGD step of the hinge model (joint and fine-tuning epochs;
+    /// 0.3 diverges: the squared hinge's gradient grows with the margin).
+    #[arg(long, default_value_t = 0.1)]
+    pub hinge_lr: f32,
+    /// Languages whose head reads the hinge (or mixed) table, comma
+    /// separated; empty = all. With a subset, the others keep the softmax
+    /// table: two tables in the file (one per prediction, so predict cost
+    /// is unchanged; the file and load time grow).
+    #[arg(long, default_value = "ar,en")]
+    pub hinge_langs: String,
+    /// Learn a second bias vector per language for short documents (fewer
+    /// than `SHORT_WORDS` distinct words): sentences and articles come from
+    /// different sources with different label sets (model format 3).
+    #[arg(long, default_value_t = false, action = clap::ArgAction::Set)]
+    pub short_bias: bool,
     /// Average the weights of the end of each epoch from this epoch on
     /// (1-based; 0 = no averaging). Averaged SGD is less sensitive to the
     /// last few, noisy updates, which matters for the small French set.
@@ -146,6 +186,12 @@ impl Default for TrainArgs {
             idf_bits: 20,
             min_count: 2,
             dev_salt: 0,
+            cv_fold: -1,
+            hinge_mix: 1.0,
+            hinge_l2: 1e-4,
+            hinge_lr: 0.1,
+            hinge_langs: "ar,en".into(),
+            short_bias: false,
             average_from: 0,
             finetune_lang: "fr".into(),
             finetune_epochs: 10,
@@ -213,6 +259,12 @@ pub fn is_dev_salted(id: &str, source_label: &str, salt: u64) -> bool {
     !is_noisy(source_label) && split_hash(id, salt) % 1000 < DEV_PER_MILLE
 }
 
+/// Is the row in fold `k` (0..=7) of the 8-fold cross-validation? Fold 0
+/// is exactly [`is_dev`].
+pub fn is_dev_fold(id: &str, source_label: &str, k: u64) -> bool {
+    !is_noisy(source_label) && (split_hash(id, 0) % 1000) / DEV_PER_MILLE == k
+}
+
 /// Which half of dev (for cross-fitted calibration figures).
 fn dev_half(id: &str, salt: u64) -> usize {
     ((split_hash(id, salt) >> 32) & 1) as usize
@@ -237,9 +289,21 @@ struct Example {
     /// Loss weight of the row (noisy rows count less).
     weight: f32,
     lang: usize,
+    /// Fewer than [`SHORT_WORDS`] distinct words (gets the per-kind bias).
+    short: bool,
     label: TopicLabel,
     feats: Vec<(u32, f32)>,
 }
+
+/// Index of an example's bias vector: one per language and document kind
+/// (the short-text one only trained with `--short-bias`).
+fn bias_index(lang: usize, short: bool, args: &TrainArgs) -> usize {
+    lang * 2 + usize::from(short && args.short_bias)
+}
+
+/// One trained table before quantisation: float weights, biases per
+/// (language, kind) ([`bias_index`]), the languages whose heads read it.
+type Variant = (Vec<f32>, Vec<Vec<f32>>, Vec<usize>);
 
 /// Rows of one side of the split.
 type RowRefs<'a> = Vec<&'a (Lang, Row)>;
@@ -393,6 +457,11 @@ fn build_idf(docs: &[Vec<OwnedUnit>], langs: &[usize], bits: u32, per_lang: bool
 
 /// SGD for one table. Returns (weights nb×ncols, bias per language).
 ///
+/// `hinge`: one-vs-rest squared hinge (LinearSVC's loss, with its own step
+/// and L2: `--hinge-lr`, `--hinge-l2`) instead of softmax cross-entropy.
+/// `with_finetune`: run the `--finetune-lang` epochs (off for a table that
+/// does not serve that language).
+///
 /// Rows are stored 16 wide during training (fixed-size arrays: the per-
 /// feature loops vectorise), then cut to `ncols`.
 #[allow(clippy::too_many_arguments)]
@@ -403,11 +472,18 @@ fn sgd(
     nb: usize,
     args: &TrainArgs,
     class_w: &BTreeMap<(usize, TopicLabel), f32>,
+    hinge: bool,
+    with_finetune: bool,
 ) -> (Vec<f32>, Vec<Vec<f32>>) {
+    let (lr0, ft_lr0, l2) = if hinge {
+        (args.hinge_lr, args.hinge_lr, args.hinge_l2)
+    } else {
+        (args.lr, args.finetune_lr, args.l2)
+    };
     const S: usize = MAX_COLS;
     let nc = cols.len().min(S);
     let mut w = vec![[0.0f32; S]; nb];
-    let mut bias = vec![[0.0f32; S]; LANGS.len()];
+    let mut bias = vec![[0.0f32; S]; 2 * LANGS.len()];
     let mut scale = 1.0f32;
     let mut order: Vec<usize> = (0..exs.len()).collect();
     let mut rng = SplitMix(args.seed ^ 0x0707_01c5);
@@ -436,14 +512,14 @@ fn sgd(
             .collect(),
         None => Vec::new(),
     };
-    let ft_epochs = if ft_order.is_empty() {
+    let ft_epochs = if ft_order.is_empty() || !with_finetune {
         0
     } else {
         args.finetune_epochs
     };
     let ft_total = (ft_order.len() as u64 * ft_epochs as u64).max(1) as f32;
     let mut avg_w: Vec<[f32; S]> = Vec::new();
-    let mut avg_b = vec![[0.0f32; S]; LANGS.len()];
+    let mut avg_b = vec![[0.0f32; S]; 2 * LANGS.len()];
     let mut n_avg = 0u32;
     for epoch in 0..args.epochs + ft_epochs {
         let finetune = epoch >= args.epochs;
@@ -455,37 +531,19 @@ fn sgd(
         for &i in &order {
             let Some(ex) = exs.get(i) else { continue };
             let lr = if finetune {
-                args.finetune_lr * (1.0 - step as f32 / ft_total).max(0.0)
+                ft_lr0 * (1.0 - step as f32 / ft_total).max(0.0)
             } else {
-                args.lr * (1.0 - step as f32 / total).max(0.0)
+                lr0 * (1.0 - step as f32 / total).max(0.0)
             };
             step += 1;
             let al = &masks[ex.lang];
-            let b = &mut bias[ex.lang];
+            let b = &mut bias[bias_index(ex.lang, ex.short, args)];
             let mut logits = [0.0f32; S];
             for &(f, x) in &ex.feats {
                 let row = &w[f as usize];
                 for c in 0..S {
                     logits[c] += x * row[c];
                 }
-            }
-            let mut mx = f32::NEG_INFINITY;
-            for c in 0..S {
-                logits[c] = if al[c] {
-                    logits[c] * scale + b[c]
-                } else {
-                    f32::NEG_INFINITY
-                };
-                mx = mx.max(logits[c]);
-            }
-            let mut sum = 0.0;
-            for l in logits.iter_mut() {
-                *l = if *l == f32::NEG_INFINITY {
-                    0.0
-                } else {
-                    (*l - mx).exp()
-                };
-                sum += *l;
             }
             let cw = ex.weight * class_w.get(&(ex.lang, ex.label)).copied().unwrap_or(1.0);
             let y = cols
@@ -494,12 +552,23 @@ fn sgd(
                 .map(|c| gold[c])
                 .unwrap_or([0.0; S]);
             let mut g = [0.0f32; S];
+            if hinge {
+                // One-vs-rest squared hinge: class c wants margin
+                // ±(w_c·x + b_c) ≥ 1; loss (1 − margin)² below it.
+                for c in 0..S {
+                    if al[c] {
+                        let s = logits[c] * scale + b[c];
+                        let yc = 2.0 * y[c] - 1.0;
+                        let m = yc * s;
+                        if m < 1.0 {
+                            g[c] = -2.0 * cw * yc * (1.0 - m);
+                        }
+                    }
+                }
+            } else {
+                softmax_grad(&mut logits, al, scale, b, cw, &y, &mut g);
+            }
             for c in 0..S {
-                g[c] = if al[c] {
-                    cw * (logits[c] / sum - y[c])
-                } else {
-                    0.0
-                };
                 b[c] -= lr * g[c];
             }
             let k = lr / scale;
@@ -510,7 +579,7 @@ fn sgd(
                     row[c] -= kx * g[c];
                 }
             }
-            scale *= 1.0 - lr * args.l2;
+            scale *= 1.0 - lr * l2;
             if scale < 1e-3 {
                 w.iter_mut().flatten().for_each(|v| *v *= scale);
                 scale = 1.0;
@@ -557,6 +626,85 @@ fn sgd(
     (flat, bias)
 }
 
+/// Softmax cross-entropy gradient over the allowed labels (`logits` are
+/// the raw row sums, turned into probabilities in place).
+#[allow(clippy::too_many_arguments)]
+fn softmax_grad(
+    logits: &mut [f32; MAX_COLS],
+    al: &[bool; MAX_COLS],
+    scale: f32,
+    b: &[f32; MAX_COLS],
+    cw: f32,
+    y: &[f32; MAX_COLS],
+    g: &mut [f32; MAX_COLS],
+) {
+    let mut mx = f32::NEG_INFINITY;
+    for c in 0..MAX_COLS {
+        logits[c] = if al[c] {
+            logits[c] * scale + b[c]
+        } else {
+            f32::NEG_INFINITY
+        };
+        mx = mx.max(logits[c]);
+    }
+    let mut sum = 0.0;
+    for l in logits.iter_mut() {
+        *l = if *l == f32::NEG_INFINITY {
+            0.0
+        } else {
+            (*l - mx).exp()
+        };
+        sum += *l;
+    }
+    for c in 0..MAX_COLS {
+        g[c] = if al[c] {
+            cw * (logits[c] / sum - y[c])
+        } else {
+            0.0
+        };
+    }
+}
+
+/// NLL-fitted temperature of a float model on its clean training rows
+/// (the scale that puts its scores on the log-probability scale).
+fn train_temperature(
+    exs: &[&Example],
+    w: &[f32],
+    bias: &[Vec<f32>],
+    cols: &[TopicLabel],
+    allowed: &[Vec<bool>],
+    args: &TrainArgs,
+) -> f32 {
+    let nc = cols.len().min(MAX_COLS);
+    let data: Vec<Scored> = exs
+        .par_iter()
+        .filter(|e| e.weight >= 1.0)
+        .filter_map(|e| {
+            let mut s = [0.0f32; MAX_COLS];
+            for &(f, x) in &e.feats {
+                let row = w.get(f as usize * nc..(f as usize + 1) * nc)?;
+                for (a, v) in s.iter_mut().zip(row) {
+                    *a += x * v;
+                }
+            }
+            let al = allowed.get(e.lang)?;
+            let b = bias.get(bias_index(e.lang, e.short, args))?;
+            let mut logits = Vec::new();
+            let mut gold = usize::MAX;
+            for (c, &lab) in cols.iter().enumerate().take(nc) {
+                if al.get(c).copied().unwrap_or(false) {
+                    if lab == e.label {
+                        gold = logits.len();
+                    }
+                    logits.push(s[c] + b.get(c).copied().unwrap_or(0.0));
+                }
+            }
+            (gold != usize::MAX).then_some(Scored { logits, gold })
+        })
+        .collect();
+    calibration::fit_temperature(&data)
+}
+
 /// A language with fewer dev rows than this gets the temperature fitted on
 /// the pooled dev rows of all languages: on ~190 French rows a fitted
 /// temperature (and a 15-bin ECE) is mostly noise.
@@ -565,6 +713,7 @@ pub const MIN_CALIB_ROWS: usize = 500;
 /// Calibration figures of one language (ECE = 15-bin expected calibration
 /// error of the top-1 probability; "own"/"pooled" = cross-fitted with the
 /// language's own temperature or the pooled one).
+#[derive(Clone)]
 pub struct Calib {
     pub lang: Lang,
     /// The shipped temperature.
@@ -732,7 +881,7 @@ fn dev_eval(
 
 /// Documents with fewer distinct words than this count as "short" (single
 /// sentences, social-media posts) for the per-kind calibration analysis.
-pub const SHORT_WORDS: usize = 40;
+pub const SHORT_WORDS: usize = super::model::SHORT_WORDS;
 
 /// Per language and kind (article / short): n, accuracy, ECE before, ECE
 /// cross-fitted with the shipped scheme (own or pooled T), ECE cross-fitted
@@ -841,6 +990,12 @@ pub fn run(args: &TrainArgs) -> anyhow::Result<()> {
     if !(1..=8).contains(&args.char_min) || !(args.char_min..=8).contains(&args.char_max) {
         bail!("--char-min/--char-max must satisfy 1 <= min <= max <= 8");
     }
+    if args.cv_fold > 7 || (args.cv_fold >= 0 && args.dev_salt != 0) {
+        bail!("--cv-fold must be 0..=7 (or -1) and needs --dev-salt 0");
+    }
+    if !(0.0..=1.0).contains(&args.hinge_mix) {
+        bail!("--hinge-mix must be in [0, 1]");
+    }
     if !(10..=24).contains(&args.bucket_bits) {
         bail!("--bucket-bits must be in 10..=24");
     }
@@ -856,9 +1011,13 @@ pub fn run(args: &TrainArgs) -> anyhow::Result<()> {
             rows.push((l, r));
         }
     }
-    let (dev_rows, train_rows): (RowRefs, RowRefs) = rows
-        .iter()
-        .partition(|(_, r)| is_dev_salted(&r.id, &r.source_label, args.dev_salt));
+    let (dev_rows, train_rows): (RowRefs, RowRefs) = rows.iter().partition(|(_, r)| {
+        if args.cv_fold >= 0 {
+            is_dev_fold(&r.id, &r.source_label, args.cv_fold as u64)
+        } else {
+            is_dev_salted(&r.id, &r.source_label, args.dev_salt)
+        }
+    });
     eprintln!(
         "topics: {} rows ({} train, {} dev) read in {:.1}s",
         rows.len(),
@@ -895,9 +1054,14 @@ pub fn run(args: &TrainArgs) -> anyhow::Result<()> {
             f
         })
         .collect();
+    // Same count as inference's `RawScores::words` (distinct words).
+    let shorts: Vec<bool> = units
+        .iter()
+        .map(|us| us.iter().filter(|u| u.kind == 0).count() < SHORT_WORDS)
+        .collect();
     drop(units);
     let mut examples = Vec::with_capacity(train_rows.len());
-    for ((l, r), f) in train_rows.iter().zip(feats) {
+    for (((l, r), f), short) in train_rows.iter().zip(feats).zip(shorts) {
         let li = lang_index(*l);
         let Some(label) = TopicLabel::from_name(&r.label) else {
             continue;
@@ -913,6 +1077,7 @@ pub fn run(args: &TrainArgs) -> anyhow::Result<()> {
         examples.push(Example {
             weight,
             lang: li,
+            short,
             label,
             feats: f,
         });
@@ -962,7 +1127,8 @@ pub fn run(args: &TrainArgs) -> anyhow::Result<()> {
     let nb = 1usize << args.bucket_bits;
     let mut tables = Vec::new();
     let mut heads = Vec::new();
-    for (ti, g) in groups.iter().enumerate() {
+    let mut soft_calib: Option<(Table, Vec<Head>, Vec<usize>)> = None;
+    for g in &groups {
         let t = Instant::now();
         let mut cols: Vec<TopicLabel> = g
             .iter()
@@ -978,7 +1144,60 @@ pub fn run(args: &TrainArgs) -> anyhow::Result<()> {
             })
             .collect();
         let exs: Vec<&Example> = examples.iter().filter(|e| g.contains(&e.lang)).collect();
-        let (w, bias) = sgd(&exs, &cols, &allowed, nb, args, &class_w);
+        let hinge_langs: Vec<usize> = if args.hinge_langs.is_empty() {
+            g.clone()
+        } else {
+            g.iter()
+                .copied()
+                .filter(|&li| args.hinge_langs.split(',').any(|c| c == LANGS[li].code()))
+                .collect()
+        };
+        let split = args.hinge_mix > 0.0 && hinge_langs.len() < g.len();
+        let ft_in = |ls: &[usize]| ls.iter().any(|&li| LANGS[li].code() == args.finetune_lang);
+        // (weights, biases, languages served)
+        let mut variants: Vec<Variant> = Vec::new();
+        if args.hinge_mix <= 0.0 {
+            let (w, b) = sgd(&exs, &cols, &allowed, nb, args, &class_w, false, true);
+            variants.push((w, b, g.clone()));
+        } else {
+            let hinge_ft = !split || ft_in(&hinge_langs);
+            let (wh, bh) = sgd(&exs, &cols, &allowed, nb, args, &class_w, true, hinge_ft);
+            let soft = (args.hinge_mix < 1.0 || split)
+                .then(|| sgd(&exs, &cols, &allowed, nb, args, &class_w, false, true));
+            let mixed = match &soft {
+                Some((wl, bl)) if args.hinge_mix < 1.0 => {
+                    // Put both on the log-probability scale before
+                    // averaging: each model's temperature is fitted on its
+                    // own (clean) training rows, so dev rows choose nothing.
+                    let tl = train_temperature(&exs, wl, bl, &cols, &allowed, args);
+                    let th = train_temperature(&exs, &wh, &bh, &cols, &allowed, args);
+                    let (a, c) = ((1.0 - args.hinge_mix) / tl, args.hinge_mix / th);
+                    eprintln!(
+                        "topics: hinge mix {}: training T softmax {tl:.3}, hinge {th:.3}",
+                        args.hinge_mix
+                    );
+                    let w = wl.iter().zip(&wh).map(|(x, y)| a * x + c * y).collect();
+                    let b = bl
+                        .iter()
+                        .zip(&bh)
+                        .map(|(x, y)| x.iter().zip(y).map(|(p, q)| a * p + c * q).collect())
+                        .collect();
+                    (w, b)
+                }
+                _ => (wh, bh),
+            };
+            if split {
+                if let Some((wl, bl)) = soft {
+                    let rest: Vec<usize> = g
+                        .iter()
+                        .copied()
+                        .filter(|li| !hinge_langs.contains(li))
+                        .collect();
+                    variants.push((wl, bl, rest));
+                }
+            }
+            variants.push((mixed.0, mixed.1, hinge_langs.clone()));
+        }
         let mut merged: BTreeMap<u64, (String, u64, u64, u32)> = BTreeMap::new();
         for &li in g {
             for (k, v) in &vocab[li] {
@@ -993,30 +1212,73 @@ pub fn run(args: &TrainArgs) -> anyhow::Result<()> {
             .filter(|(_, v)| v.3 >= args.min_count)
             .map(|(k, v)| (k, v.0, v.1, v.2))
             .collect();
-        let table = Table::from_float(cols.clone(), args.bucket_bits, &w, &vlist, &cfg, &idf);
-        eprintln!(
-            "topics: table {ti} ({} cols, {} examples, {} words) trained in {:.1}s, {:.1} MB",
-            cols.len(),
-            exs.len(),
-            vlist.len(),
-            t.elapsed().as_secs_f32(),
-            table.file_size() as f64 / 1e6
-        );
-        for &li in g {
-            heads.push(Head {
-                lang: LANGS[li],
-                table: ti,
-                allowed: allowed[li].clone(),
-                bias: bias[li].clone(),
-                temperature: 1.0,
-            });
+        for (vi, (w, bias, served)) in variants.into_iter().enumerate() {
+            let ti = tables.len();
+            let table = Table::from_float(cols.clone(), args.bucket_bits, &w, &vlist, &cfg, &idf);
+            if split && vi == 0 {
+                // The softmax table with a head for every language: only to
+                // fit the pooled temperature of a small language it serves
+                // (pooling hinge-scaled and softmax-scaled logits would not
+                // be one temperature).
+                let hs = g
+                    .iter()
+                    .map(|&li| Head {
+                        lang: LANGS[li],
+                        table: 0,
+                        allowed: allowed[li].clone(),
+                        bias: bias.get(li * 2).cloned().unwrap_or_default(),
+                        temperature: 1.0,
+                        short_bias: Vec::new(),
+                    })
+                    .collect();
+                soft_calib = Some((table.clone(), hs, served.clone()));
+            }
+            eprintln!(
+                "topics: table {ti} ({} cols, {} examples, {} words) trained in {:.1}s, {:.1} MB",
+                cols.len(),
+                exs.len(),
+                vlist.len(),
+                t.elapsed().as_secs_f32(),
+                table.file_size() as f64 / 1e6
+            );
+            for &li in &served {
+                let base = bias.get(li * 2).cloned().unwrap_or_default();
+                let short_bias = match bias.get(li * 2 + 1) {
+                    Some(sb) if args.short_bias => {
+                        sb.iter().zip(&base).map(|(s, b)| s - b).collect()
+                    }
+                    _ => Vec::new(),
+                };
+                heads.push(Head {
+                    lang: LANGS[li],
+                    table: ti,
+                    allowed: allowed[li].clone(),
+                    bias: base,
+                    temperature: 1.0,
+                    short_bias,
+                });
+            }
+            tables.push(table);
         }
-        tables.push(table);
     }
+    // Heads in language order whatever table serves them.
+    heads.sort_by_key(|h| lang_index(h.lang));
     let mut q = QuantModel {
         version: format!(
-            "topics-{}-b{}-i{}-s{}",
-            args.mode, args.bucket_bits, args.idf_bits, args.seed
+            "topics-{}-b{}-i{}-s{}{}",
+            args.mode,
+            args.bucket_bits,
+            args.idf_bits,
+            args.seed,
+            if args.hinge_mix > 0.0 {
+                format!(
+                    "-hinge{}-{}",
+                    args.hinge_mix,
+                    args.hinge_langs.replace(',', "-")
+                )
+            } else {
+                String::new()
+            }
         ),
         cfg,
         tables,
@@ -1026,7 +1288,40 @@ pub fn run(args: &TrainArgs) -> anyhow::Result<()> {
     };
 
     let dev: Vec<(Lang, &Row)> = dev_rows.iter().map(|(l, r)| (*l, r)).collect();
-    let res = dev_eval(&mut q, &dev, &labels, args.dev_salt);
+    let mut res = dev_eval(&mut q, &dev, &labels, args.dev_salt);
+    if let Some((table, hs, served)) = soft_calib {
+        // Languages on the softmax table (French): temperature and
+        // calibration figures from the softmax table with all languages'
+        // heads, i.e. pooled as in a single-table model.
+        let mut qs = QuantModel {
+            version: String::new(),
+            cfg: q.cfg,
+            tables: vec![table],
+            heads: hs,
+            idf: q.idf.clone(),
+            info: String::new(),
+        };
+        let rs = dev_eval(&mut qs, &dev, &labels, args.dev_salt);
+        for &li in &served {
+            let lang = LANGS[li];
+            let t = qs
+                .heads
+                .iter()
+                .find(|h| h.lang == lang)
+                .map(|h| h.temperature);
+            if let (Some(t), Some(h)) = (t, q.heads.iter_mut().find(|h| h.lang == lang)) {
+                h.temperature = t;
+            }
+            for (c, cs) in res.calib.iter_mut().zip(&rs.calib) {
+                if c.lang == lang && cs.lang == lang {
+                    *c = cs.clone();
+                }
+            }
+            res.kind_calib.retain(|k| k.0 != lang);
+            res.kind_calib
+                .extend(rs.kind_calib.iter().filter(|k| k.0 == lang).cloned());
+        }
+    }
     let mut info_dev = serde_json::Map::new();
     for (l, m) in &res.report.by_lang {
         info_dev.insert(
@@ -1050,6 +1345,19 @@ pub fn run(args: &TrainArgs) -> anyhow::Result<()> {
         "labels_by_lang": LANGS.iter().zip(&labels).map(|(l, ls)| (l.code().to_string(), ls.iter().map(|x| x.name()).collect::<Vec<_>>())).collect::<BTreeMap<_, _>>(),
     })
     .to_string();
+    if args.hinge_mix > 0.0 || args.cv_fold >= 0 || args.short_bias {
+        // Only when used, so that the default command still writes the
+        // byte-identical file of the shipped model.
+        if let Ok(serde_json::Value::Object(mut m)) = serde_json::from_str(&q.info) {
+            m.insert("cv_fold".into(), args.cv_fold.into());
+            m.insert("hinge_mix".into(), args.hinge_mix.into());
+            m.insert("hinge_l2".into(), args.hinge_l2.into());
+            m.insert("hinge_lr".into(), args.hinge_lr.into());
+            m.insert("hinge_langs".into(), args.hinge_langs.clone().into());
+            m.insert("short_bias".into(), args.short_bias.into());
+            q.info = serde_json::Value::Object(m).to_string();
+        }
+    }
     println!(
         "dev split (clean rows, shipped quantised model):\n{}",
         res.report
@@ -1104,6 +1412,33 @@ pub fn run(args: &TrainArgs) -> anyhow::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn cv_folds_partition_the_clean_rows_and_fold_0_is_the_shipped_split() {
+        let clean = "masakhanews:business";
+        let mut sizes = [0usize; 8];
+        for i in 0..16_000 {
+            let id = format!("src:{i}");
+            let hits: Vec<u64> = (0..8).filter(|&k| is_dev_fold(&id, clean, k)).collect();
+            // Every clean row is dev in exactly one of the eight folds.
+            assert_eq!(hits.len(), 1, "{id}");
+            sizes[hits[0] as usize] += 1;
+            assert_eq!(is_dev_fold(&id, clean, 0), is_dev(&id, clean));
+            // Noisy rows are dev in none.
+            assert!((0..8).all(|k| !is_dev_fold(&id, "ag_news:World", k)));
+        }
+        for n in sizes {
+            assert!((1_700..2_300).contains(&n), "{sizes:?}");
+        }
+        // SIB-200 translations stay on one side in every fold.
+        for i in 0..300 {
+            for k in 0..8 {
+                let a = is_dev_fold(&format!("sib200:arb_Arab:{i}"), "sib200:sports", k);
+                let b = is_dev_fold(&format!("sib200:fra_Latn:{i}"), "sib200:sports", k);
+                assert_eq!(a, b);
+            }
+        }
+    }
 
     #[test]
     fn salted_folds_are_independent_and_keep_translations_together() {
