@@ -544,7 +544,7 @@ pub(crate) fn token_info_and_key<'a>(
 /// Reusable buffers, so tagging allocates nothing per sentence once warm.
 #[derive(Default)]
 pub struct FeatBuf {
-    info: Vec<Info>,
+    pub(crate) info: Vec<Info>,
     keys_tmp: Vec<u64>,
     gaz_tmp: Vec<u32>,
     /// Feature keys of all tokens, concatenated.
@@ -700,6 +700,30 @@ pub fn sentence_features(
         keys.push(key2(T_CL_SHAPE, u64::from(c.cl), c.shape));
         offsets.push(keys.len() as u32);
     }
+}
+
+/// Keys of the templates that name the token's own word form (raw, norm,
+/// stem, clitic-free form and the two word bigrams with its neighbours'
+/// norms), as [`sentence_features`] computes them. Training drops them at
+/// random on entity tokens ("word dropout") so that the tagger learns to
+/// find names from their context, affixes and clusters, which is all it
+/// has for a name it never saw.
+pub(crate) fn lexical_keys(info: &[Info], i: usize) -> [u64; 6] {
+    let c = info.get(i).copied().unwrap_or_default();
+    let m1 = if i == 0 {
+        BOS
+    } else {
+        info.get(i - 1).map_or(BOS, |x| x.norm)
+    };
+    let p1 = info.get(i + 1).map_or(EOS, |x| x.norm);
+    [
+        key1(T_RAW, c.raw),
+        key1(T_NORM, c.norm),
+        key1(T_STEM, c.stem),
+        key1(T_BARE, c.bare),
+        key2(T_BI_M1, m1, c.norm),
+        key2(T_BI_P1, c.norm, p1),
+    ]
 }
 
 /// Sentence-length bucket of the `T_SLEN_*` templates.
