@@ -622,8 +622,9 @@ fn train_on(
         let mut lex = vec![false; ks.len()];
         for (j, w) in fb.offsets.windows(2).enumerate() {
             let lk = super::features::lexical_keys(&fb.info, j);
-            for p in w[0] as usize..w[1] as usize {
-                lex[p] = lk.contains(&fb.keys[p]);
+            let (a, b) = (w[0] as usize, w[1] as usize);
+            for (l, k) in lex[a..b].iter_mut().zip(&fb.keys[a..b]) {
+                *l = lk.contains(k);
             }
         }
         raw_keys.push((ks, fb.offsets.clone(), lex));
