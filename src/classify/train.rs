@@ -992,11 +992,21 @@ pub fn run(args: &TrainArgs) -> anyhow::Result<()> {
     if !(1..=8).contains(&args.char_min) || !(args.char_min..=8).contains(&args.char_max) {
         bail!("--char-min/--char-max must satisfy 1 <= min <= max <= 8");
     }
-    if args.cv_fold > 7 || (args.cv_fold >= 0 && args.dev_salt != 0) {
+    if !(-1..=7).contains(&args.cv_fold) || (args.cv_fold >= 0 && args.dev_salt != 0) {
         bail!("--cv-fold must be 0..=7 (or -1) and needs --dev-salt 0");
     }
     if !(0.0..=1.0).contains(&args.hinge_mix) {
         bail!("--hinge-mix must be in [0, 1]");
+    }
+    // A typo (`ar,eng`) would otherwise silently train softmax for that
+    // language and write an extra table nobody reads.
+    if let Some(bad) = args
+        .hinge_langs
+        .split(',')
+        .map(str::trim)
+        .find(|c| !c.is_empty() && !LANGS.iter().any(|l| l.code() == *c))
+    {
+        bail!("--hinge-langs: unknown language {bad:?} (expected codes among ar,en,fr)");
     }
     if !(10..=24).contains(&args.bucket_bits) {
         bail!("--bucket-bits must be in 10..=24");
@@ -1154,29 +1164,36 @@ pub fn run(args: &TrainArgs) -> anyhow::Result<()> {
                 .filter(|&li| args.hinge_langs.split(',').any(|c| c == LANGS[li].code()))
                 .collect()
         };
-        let split = args.hinge_mix > 0.0 && hinge_langs.len() < g.len();
+        // A group none of whose languages asked for the hinge loss (e.g. the
+        // French group of a per-language model with `--hinge-langs ar,en`)
+        // trains plain softmax, as without --hinge-mix: no unread table.
+        let group_mix = if hinge_langs.is_empty() {
+            0.0
+        } else {
+            args.hinge_mix
+        };
+        let split = group_mix > 0.0 && hinge_langs.len() < g.len();
         let ft_in = |ls: &[usize]| ls.iter().any(|&li| LANGS[li].code() == args.finetune_lang);
         // (weights, biases, languages served)
         let mut variants: Vec<Variant> = Vec::new();
-        if args.hinge_mix <= 0.0 {
+        if group_mix <= 0.0 {
             let (w, b) = sgd(&exs, &cols, &allowed, nb, args, &class_w, false, true);
             variants.push((w, b, g.clone()));
         } else {
             let hinge_ft = !split || ft_in(&hinge_langs);
             let (wh, bh) = sgd(&exs, &cols, &allowed, nb, args, &class_w, true, hinge_ft);
-            let soft = (args.hinge_mix < 1.0 || split)
+            let soft = (group_mix < 1.0 || split)
                 .then(|| sgd(&exs, &cols, &allowed, nb, args, &class_w, false, true));
             let mixed = match &soft {
-                Some((wl, bl)) if args.hinge_mix < 1.0 => {
+                Some((wl, bl)) if group_mix < 1.0 => {
                     // Put both on the log-probability scale before
                     // averaging: each model's temperature is fitted on its
                     // own (clean) training rows, so dev rows choose nothing.
                     let tl = train_temperature(&exs, wl, bl, &cols, &allowed, args);
                     let th = train_temperature(&exs, &wh, &bh, &cols, &allowed, args);
-                    let (a, c) = ((1.0 - args.hinge_mix) / tl, args.hinge_mix / th);
+                    let (a, c) = ((1.0 - group_mix) / tl, group_mix / th);
                     eprintln!(
-                        "topics: hinge mix {}: training T softmax {tl:.3}, hinge {th:.3}",
-                        args.hinge_mix
+                        "topics: hinge mix {group_mix}: training T softmax {tl:.3}, hinge {th:.3}"
                     );
                     let w = wl.iter().zip(&wh).map(|(x, y)| a * x + c * y).collect();
                     let b = bl
