@@ -975,20 +975,9 @@ fn kind_calibration(
     out
 }
 
-/// `nutgraf train topics`.
-pub fn run(args: &TrainArgs) -> anyhow::Result<()> {
-    let t_start = Instant::now();
-    let labels = read_label_sets(&args.data)?;
-    let cfg = FeatureConfig {
-        bucket_bits: args.bucket_bits,
-        title_weight: args.title_weight,
-        char_weight: args.char_weight,
-        stem_weight: args.stem_weight,
-        bigram_weight: args.bigram_weight,
-        len_smoothing: args.len_smoothing,
-        char_min: args.char_min,
-        char_max: args.char_max,
-    };
+/// Flag checks, before any data is read, so a typo fails at once with a
+/// message naming the flag instead of after minutes of training.
+fn check_args(args: &TrainArgs) -> anyhow::Result<()> {
     if !(1..=8).contains(&args.char_min) || !(args.char_min..=8).contains(&args.char_max) {
         bail!("--char-min/--char-max must satisfy 1 <= min <= max <= 8");
     }
@@ -1011,6 +1000,24 @@ pub fn run(args: &TrainArgs) -> anyhow::Result<()> {
     if !(10..=24).contains(&args.bucket_bits) {
         bail!("--bucket-bits must be in 10..=24");
     }
+    Ok(())
+}
+
+/// `nutgraf train topics`.
+pub fn run(args: &TrainArgs) -> anyhow::Result<()> {
+    let t_start = Instant::now();
+    check_args(args)?;
+    let labels = read_label_sets(&args.data)?;
+    let cfg = FeatureConfig {
+        bucket_bits: args.bucket_bits,
+        title_weight: args.title_weight,
+        char_weight: args.char_weight,
+        stem_weight: args.stem_weight,
+        bigram_weight: args.bigram_weight,
+        len_smoothing: args.len_smoothing,
+        char_min: args.char_min,
+        char_max: args.char_max,
+    };
     let joint = match args.mode.as_str() {
         "joint" => true,
         "per-lang" => false,
@@ -1487,5 +1494,44 @@ mod tests {
             let b = is_dev_salted(&format!("sib200:fra_Latn:{k}"), "sib200:sports", 7);
             assert_eq!(a, b);
         }
+    }
+
+    #[test]
+    fn bad_flags_fail_before_reading_data() {
+        let ok = TrainArgs::default();
+        assert!(check_args(&ok).is_ok());
+        // No data and a throwaway output: if a check regressed, `run`
+        // fails on the missing data (a message not naming a flag), never
+        // trains or touches models/.
+        let base = || TrainArgs {
+            data: "/nonexistent/nutgraf-test-data".into(),
+            out: std::env::temp_dir().join("nutgraf-test-never-written.bin"),
+            ..TrainArgs::default()
+        };
+        let bad = [
+            TrainArgs {
+                hinge_langs: "ar,eng".into(),
+                ..base()
+            },
+            TrainArgs {
+                cv_fold: -3,
+                ..base()
+            },
+            TrainArgs {
+                cv_fold: 8,
+                ..base()
+            },
+            TrainArgs {
+                hinge_mix: 1.5,
+                ..base()
+            },
+        ];
+        for a in &bad {
+            let e = run(a).expect_err("a bad flag must be refused");
+            let msg = e.to_string();
+            assert!(msg.starts_with("--"), "names the flag: {msg}");
+        }
+        let e = run(&bad[0]).expect_err("unknown code");
+        assert!(e.to_string().contains("\"eng\""), "{e}");
     }
 }
