@@ -56,6 +56,22 @@ impl Scratch {
     }
 }
 
+/// The transition matrix with forbidden (prev, cur) pairs set to -inf and
+/// rows padded to [`VW`] lanes with -inf, shared by both decoders: one
+/// masking rule, so `viterbi` (training) and `viterbi_rows` (inference)
+/// cannot drift apart.
+fn masked_transitions(trans: &[[f32; NTAGS]; NTAGS + 1]) -> [[f32; VW]; NTAGS + 1] {
+    let mut tm = [[f32::NEG_INFINITY; VW]; NTAGS + 1];
+    for ((p, row), src) in tm.iter_mut().enumerate().zip(trans) {
+        for ((c, x), &w) in row.iter_mut().enumerate().zip(src) {
+            if allowed(p, c) {
+                *x = w;
+            }
+        }
+    }
+    tm
+}
+
 /// Constrained first-order Viterbi over emission scores and a
 /// `(NTAGS+1) × NTAGS` transition matrix (last row = start).
 pub fn viterbi(
@@ -74,14 +90,7 @@ pub fn viterbi(
     // Forbidden transitions become -inf once, instead of a branch per
     // (prev, cur) pair in the inner loop; the arithmetic of the allowed
     // pairs is unchanged, so the decoded tags are identical.
-    let mut tm = [[f32::NEG_INFINITY; NTAGS]; NTAGS + 1];
-    for (p, row) in tm.iter_mut().enumerate() {
-        for (c, x) in row.iter_mut().enumerate() {
-            if allowed(p, c) {
-                *x = trans[p][c];
-            }
-        }
-    }
+    let tm = masked_transitions(trans);
     let mut score = [f32::NEG_INFINITY; NTAGS];
     for (t, s) in score.iter_mut().enumerate() {
         if allowed(START, t) {
@@ -152,14 +161,7 @@ pub fn viterbi_rows(
     let Some(e0) = emis.first() else {
         return;
     };
-    let mut tm = [[f32::NEG_INFINITY; VW]; NTAGS + 1];
-    for (p, row) in tm.iter_mut().enumerate() {
-        for (c, x) in row.iter_mut().enumerate().take(NTAGS) {
-            if allowed(p, c) {
-                *x = trans[p][c];
-            }
-        }
-    }
+    let tm = masked_transitions(trans);
     let mut score = [f32::NEG_INFINITY; VW];
     for (t, s) in score.iter_mut().enumerate().take(NTAGS) {
         if allowed(START, t) {
