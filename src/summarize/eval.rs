@@ -27,7 +27,7 @@
 
 use super::rouge::{rouge_all, rouge_lsum, Vocab};
 use super::score::Scratch;
-use super::{summarize_with, Length, SummaryConfig};
+use super::{summarize_with, Length, PerLang, SummaryConfig};
 use crate::ner::{self, Entities, NerModel};
 use crate::text::{self, Document, Lang, Role, TextOptions, TokenKind};
 use anyhow::Context;
@@ -59,6 +59,11 @@ pub struct EvalArgs {
     /// Evaluate without a NER model (no entities at all).
     #[arg(long)]
     pub no_ner: bool,
+    /// Ignore the per-language table (`SummaryConfig::per_lang`): the
+    /// shared weights for every language (the config before session 5).
+    /// `--set ar.NAME=V` still sets entries afterwards.
+    #[arg(long)]
+    pub no_per_lang: bool,
     /// Override a config field before evaluating / as the search start,
     /// e.g. `--set w_entity=0.5` (names as in the `--grid` output; repeatable).
     #[arg(long = "set", value_name = "NAME=VALUE")]
@@ -388,6 +393,9 @@ pub fn run(args: &EvalArgs) -> anyhow::Result<()> {
         externals.push((name.to_string(), read_external(file, &mut vocab)?));
     }
     let mut cfg = SummaryConfig::default();
+    if args.no_per_lang {
+        cfg.per_lang = PerLang::NONE;
+    }
     apply_overrides(&mut cfg, &args.overrides)?;
     if args.grid {
         let fixed: Vec<&str> = args
@@ -684,7 +692,50 @@ const PARAMS: &[Param] = &[
         |c, v| c.w_glued_adjacent = v,
     ),
     ("join_glued", &[0.0, 1.0], |c, v| c.join_glued = v >= 0.5),
+    // Per-language entries (`SummaryConfig::per_lang`): each dev set is one
+    // language, so `--sweep en.position_power` moves only BBC.
+    ("ar.w_entity", W_ENTITY_LANG, |c, v| {
+        c.per_lang.ar.w_entity = Some(v)
+    }),
+    ("fr.w_entity", W_ENTITY_LANG, |c, v| {
+        c.per_lang.fr.w_entity = Some(v)
+    }),
+    ("en.w_entity", W_ENTITY_LANG, |c, v| {
+        c.per_lang.en.w_entity = Some(v)
+    }),
+    ("ar.salience_power", SALIENCE_POWER_LANG, |c, v| {
+        c.per_lang.ar.salience_power = Some(v)
+    }),
+    ("fr.salience_power", SALIENCE_POWER_LANG, |c, v| {
+        c.per_lang.fr.salience_power = Some(v)
+    }),
+    ("en.salience_power", SALIENCE_POWER_LANG, |c, v| {
+        c.per_lang.en.salience_power = Some(v)
+    }),
+    ("ar.w_position", W_POSITION_LANG, |c, v| {
+        c.per_lang.ar.w_position = Some(v)
+    }),
+    ("fr.w_position", W_POSITION_LANG, |c, v| {
+        c.per_lang.fr.w_position = Some(v)
+    }),
+    ("en.w_position", W_POSITION_LANG, |c, v| {
+        c.per_lang.en.w_position = Some(v)
+    }),
+    ("ar.position_power", POSITION_POWER_LANG, |c, v| {
+        c.per_lang.ar.position_power = Some(v)
+    }),
+    ("fr.position_power", POSITION_POWER_LANG, |c, v| {
+        c.per_lang.fr.position_power = Some(v)
+    }),
+    ("en.position_power", POSITION_POWER_LANG, |c, v| {
+        c.per_lang.en.position_power = Some(v)
+    }),
 ];
+
+const W_ENTITY_LANG: &[f32] = &[0.0, 0.25, 0.3, 0.5, 0.75, 1.0, 1.25, 1.5];
+const SALIENCE_POWER_LANG: &[f32] = &[1.0, 2.0, 3.0, 4.0, 6.0];
+const W_POSITION_LANG: &[f32] = &[0.0, 0.5, 1.0, 1.25, 1.5, 2.0];
+const POSITION_POWER_LANG: &[f32] = &[1.0, 2.0, 3.0, 4.0, 5.0];
 
 /// Coordinate search: for each parameter in turn try its values with the
 /// others fixed, keep the best (a change must gain > 0.02 points, so noise

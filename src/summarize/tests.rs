@@ -617,6 +617,9 @@ fn position_power_reshapes_the_prior() {
         w_position: 1.0,
         position_decay: 1.0,
         w_centrality: 1.5,
+        // The shared field under test; the English entry of the tuned
+        // per-language table would replace it.
+        per_lang: PerLang::NONE,
         ..SummaryConfig::default()
     };
     let steep = SummaryConfig {
@@ -781,4 +784,161 @@ fn adjacency_bonus_keeps_picks_contiguous() {
         ..SummaryConfig::default()
     };
     assert_eq!(order(&glued_only, 4), order(&SummaryConfig::default(), 4));
+}
+
+#[test]
+fn per_lang_table_resolves_by_language() {
+    let cfg = SummaryConfig::default();
+    // The tuned entries, and nothing else changes.
+    let ar = cfg.for_lang(Lang::Ar);
+    assert_eq!((ar.w_position, ar.salience_power), (1.5, 3.0));
+    assert_eq!(
+        SummaryConfig {
+            w_position: cfg.w_position,
+            salience_power: cfg.salience_power,
+            ..ar.clone().into_owned()
+        },
+        cfg
+    );
+    let en = cfg.for_lang(Lang::En);
+    assert_eq!(en.position_power, 4.0);
+    assert_eq!(
+        SummaryConfig {
+            position_power: cfg.position_power,
+            ..en.clone().into_owned()
+        },
+        cfg
+    );
+    let fr = cfg.for_lang(Lang::Fr);
+    assert_eq!(fr.w_entity, 1.0);
+    assert_eq!(
+        SummaryConfig {
+            w_entity: cfg.w_entity,
+            ..fr.clone().into_owned()
+        },
+        cfg
+    );
+    // Undetermined language, or no table: the shared config itself.
+    assert!(matches!(cfg.for_lang(Lang::Und), Cow::Borrowed(c) if *c == cfg));
+    let none = SummaryConfig {
+        per_lang: PerLang::NONE,
+        ..SummaryConfig::default()
+    };
+    for lang in [Lang::Ar, Lang::Fr, Lang::En, Lang::Und] {
+        assert!(matches!(none.for_lang(lang), Cow::Borrowed(_)));
+    }
+    // An entry touches its own language only.
+    let mut one = none.clone();
+    if let Some(e) = one.per_lang.get_mut(Lang::Fr) {
+        e.w_position = Some(0.0);
+    }
+    assert_eq!(one.for_lang(Lang::Fr).w_position, 0.0);
+    for lang in [Lang::Ar, Lang::En, Lang::Und] {
+        assert_eq!(one.for_lang(lang).w_position, none.w_position);
+    }
+    assert!(one.per_lang.get_mut(Lang::Und).is_none());
+}
+
+/// Pick of `summarize` for `parts` built in `lang`, first `n` sentences.
+fn pick_in(
+    parts: &[(Role, u32, &str)],
+    lang: Lang,
+    list: &[(&str, EntityType, f32)],
+    cfg: &SummaryConfig,
+    n: u32,
+) -> Vec<usize> {
+    let text = join(parts);
+    let d = build(&text, parts, lang);
+    let e = ents(&d, list);
+    idx(&summarize(&d, &e, cfg, &sents(n), &mut |_| {
+        ControlFlow::Continue(())
+    }))
+}
+
+#[test]
+fn english_entry_keeps_only_the_opening_special() {
+    // As in `position_power_reshapes_the_prior` (own text): the second and
+    // third sentences are the central ones (C = 1 vs C0 ≈ 0.54 with shape
+    // 0.5; all under the length floor, no entities, no title). Shared prior
+    // (power 1): s0 = 1 + 1.5·0.54 ≈ 1.81 < s1 = 0.5 + 1.5 → s1. English
+    // entry (power 4): s1 = 1/16 + 1.5 < s0 → the opening sentence.
+    let parts: &[(Role, u32, &str)] = &[
+        (B, 0, "Inspectors visited on Tuesday to review the railway timetable and several unrelated questions."),
+        (B, 0, "The railway timetable covers railway signals, railway bridges and the railway timetable office staff."),
+        (B, 0, "The railway signals and railway bridges need the railway timetable office for the railway timetable."),
+    ];
+    let cfg = SummaryConfig::default();
+    assert_eq!(pick_in(parts, Lang::En, &[], &cfg, 1), vec![0]);
+    // The same article in no known language, or without the table: shared.
+    assert_eq!(pick_in(parts, Lang::Und, &[], &cfg, 1), vec![1]);
+    let none = SummaryConfig {
+        per_lang: PerLang::NONE,
+        ..SummaryConfig::default()
+    };
+    assert_eq!(pick_in(parts, Lang::En, &[], &none, 1), vec![1]);
+}
+
+#[test]
+fn french_entry_lets_the_entity_sentence_beat_the_lead() {
+    // No content stem is shared (C = 0 everywhere), no title: the score is
+    // w_entity·E + P. Lead s0 = 1; s1 (three entities, E = 1) = w_entity
+    // + 1/2: 0.8 with the shared 0.3, 1.5 with the French entry's 1.
+    let parts: &[(Role, u32, &str)] = &[
+        (
+            B,
+            0,
+            "Le conseil municipal a voté hier soir un budget prudent pour l'année prochaine.",
+        ),
+        (
+            B,
+            0,
+            "Le maire Karim Tazi a rencontré à Oujda les représentants de la Banque mondiale.",
+        ),
+        (
+            B,
+            1,
+            "Des travaux de voirie commenceront dans plusieurs quartiers dès le mois de septembre.",
+        ),
+    ];
+    let list = [
+        ("Karim Tazi", EntityType::Person, 0.8),
+        ("Oujda", EntityType::Location, 0.6),
+        ("Banque mondiale", EntityType::Organization, 0.5),
+    ];
+    let cfg = SummaryConfig::default();
+    assert_eq!(pick_in(parts, Lang::Fr, &list, &cfg, 1), vec![1]);
+    assert_eq!(pick_in(parts, Lang::Und, &list, &cfg, 1), vec![0]);
+    // And the other languages' entries do not reach French.
+    let mut other = cfg.clone();
+    other.per_lang.fr = LangWeights::NONE;
+    assert_eq!(pick_in(parts, Lang::Fr, &list, &other, 1), vec![0]);
+}
+
+#[test]
+fn arabic_entry_weighs_the_main_actor_over_minor_names() {
+    // Position off (shared and Arabic) so only the entity term decides;
+    // no shared content stem, both sentences under the length floor.
+    // s0 names the main actor (salience 0.9) once, s1 four minor places
+    // (0.5). Salience² (shared): 0.81 < 4·0.25 → s1. Salience³ (Arabic
+    // entry): 0.729 > 4·0.125 → s0.
+    let parts: &[(Role, u32, &str)] = &[
+        (B, 0, "أعلن وزير الفلاحة محمد صديقي يوم الثلاثاء عن برنامج جديد لدعم صغار الفلاحين في المناطق الجبلية."),
+        (B, 0, "وستنظم لقاءات تواصلية في الرباط ثم مكناس ثم فاس ثم طنجة خلال الأسابيع المقبلة حسب بلاغ رسمي."),
+    ];
+    let list = [
+        ("محمد صديقي", EntityType::Person, 0.9),
+        ("الرباط", EntityType::Location, 0.5),
+        ("مكناس", EntityType::Location, 0.5),
+        ("فاس", EntityType::Location, 0.5),
+        ("طنجة", EntityType::Location, 0.5),
+    ];
+    let mut cfg = SummaryConfig {
+        w_position: 0.0,
+        ..SummaryConfig::default()
+    };
+    cfg.per_lang.ar.w_position = None;
+    assert_eq!(pick_in(parts, Lang::Ar, &list, &cfg, 1), vec![0]);
+    assert_eq!(pick_in(parts, Lang::Und, &list, &cfg, 1), vec![1]);
+    // The tuned entry also raises the Arabic position weight (1.5).
+    assert_eq!(SummaryConfig::default().for_lang(Lang::Ar).w_position, 1.5);
 }
