@@ -12,7 +12,8 @@
 //!   light ones; a per-column scale would flush most weights to zero;
 //! - the **word table**: for every word seen in training, the pre-summed
 //!   row of its unigram + stem + char-n-gram buckets (quantised the same
-//!   way), found through an open-addressing index on the 64-bit unit key.
+//!   way), found through an ordered linear-probing index on the 64-bit unit
+//!   key (see [`Table::find_word`]).
 //!   A 1,000-word article then costs about one row read per distinct word
 //!   and one per distinct bigram, instead of ~15 per token; unseen words fall
 //!   back to expanding their n-grams over the bucket matrix (same function).
@@ -63,9 +64,72 @@ pub struct Table {
     pub bucket_bits: u32,
     /// `2^bucket_bits` rows.
     pub rows: Vec<QRow>,
-    /// Open-addressing word table (linear probing, load ≤ 0.8).
+    /// Ordered linear-probing word table: the entry of key `k` sits at or
+    /// after its home slot [`home_slot`]`(k, words_home)`, and keys ascend
+    /// along the slots (empty slots have key 0). Why ordered: the model
+    /// file stores the words sorted by key, so the loader places each one
+    /// with a single sequential pass (no probing, no rehash; the old
+    /// low-bits index cost ~2 random cache misses per word at load), and a
+    /// lookup of an unseen word stops at the first larger key.
     words: Vec<WordEntry>,
+    /// Number of home slots (`words` may be longer: a run of collisions at
+    /// the top end spills past it instead of wrapping around).
+    words_home: usize,
     n_words: usize,
+}
+
+/// Home slot of a word key among `n` slots: a multiply-shift of the key's
+/// high 32 bits, which is monotone in the key (sorted keys have ascending
+/// home slots, which the one-pass build relies on).
+#[inline(always)]
+fn home_slot(key: u64, n: usize) -> usize {
+    (((key >> 32) * n as u64) >> 32) as usize
+}
+
+/// Home slots for `n` words: load ≤ 0.8 as before (a power of two at or
+/// above 1.25 n, at least 16), so probe lengths are unchanged.
+fn words_home_for(n: usize) -> usize {
+    (n.saturating_mul(5).div_ceil(4))
+        .next_power_of_two()
+        .max(16)
+}
+
+/// Build the ordered word table from `(key, row)` with strictly ascending,
+/// non-zero keys (what [`QuantModel::to_bytes`] writes); `Err` names the
+/// violation, so a corrupt file is an error, not a silently broken index.
+fn build_words(
+    n: usize,
+    entries: impl Iterator<Item = (u64, QRow)>,
+    idf: &[u8],
+) -> Result<(Vec<WordEntry>, usize, usize), &'static str> {
+    let home = words_home_for(n);
+    let mut words: Vec<WordEntry> = Vec::with_capacity(home + 64);
+    let mut last = 0u64;
+    let mut count = 0usize;
+    for (key, row) in entries {
+        if key <= last {
+            return Err("word keys are not strictly ascending and non-zero");
+        }
+        last = key;
+        let pos = home_slot(key, home).max(words.len());
+        words.resize(pos, WordEntry::default());
+        words.push(WordEntry {
+            key,
+            idf: features::idf_of(key, idf),
+            row,
+        });
+        count += 1;
+    }
+    if count != n {
+        return Err("word count differs from its header");
+    }
+    // Trailing empty slots up to `home` are not needed (a lookup past the
+    // end finds nothing), but keep the table at least `home` long so its
+    // memory does not depend on where the last key falls.
+    if words.len() < home {
+        words.resize(home, WordEntry::default());
+    }
+    Ok((words, home, count))
 }
 
 /// Quantise one row of floats to i8 with a row scale.
@@ -116,65 +180,39 @@ impl Table {
             }
             entries.push((*key, quantise_row(&acc[..ncols])));
         }
-        let mut t = Table {
+        // Key order, first occurrence of a key kept (a stable sort; a word
+        // shared by two languages has the same key and the same row).
+        entries.retain(|e| e.0 != 0);
+        entries.sort_by_key(|e| e.0);
+        entries.dedup_by_key(|e| e.0);
+        let (words, words_home, n_words) =
+            build_words(entries.len(), entries.iter().copied(), idf).unwrap_or_default();
+        Table {
             cols,
             bucket_bits,
             rows,
-            words: Vec::new(),
-            n_words: 0,
-        };
-        t.set_words(&entries, idf);
-        t
-    }
-
-    /// (Re)build the open-addressing word table.
-    fn set_words(&mut self, entries: &[(u64, QRow)], idf: &[u8]) {
-        let cap = ((entries.len() * 5).div_ceil(4))
-            .next_power_of_two()
-            .max(16);
-        let mut words = vec![WordEntry::default(); cap];
-        let m = cap - 1;
-        let mut n = 0;
-        for &(key, row) in entries {
-            if key == 0 {
-                continue;
-            }
-            let mut s = (key as usize) & m;
-            while let Some(e) = words.get_mut(s) {
-                if e.key == 0 {
-                    *e = WordEntry {
-                        key,
-                        idf: features::idf_of(key, idf),
-                        row,
-                    };
-                    n += 1;
-                    break;
-                }
-                if e.key == key {
-                    break;
-                }
-                s = (s + 1) & m;
-            }
+            words,
+            words_home,
+            n_words,
         }
-        self.words = words;
-        self.n_words = n;
     }
 
-    /// The word's entry, if the word was seen in training.
+    /// The word's entry, if the word was seen in training. Scans from the
+    /// home slot along ascending keys: found, or absent at the first empty
+    /// slot or larger key.
     #[inline]
     fn find_word(&self, key: u64) -> Option<&WordEntry> {
-        let m = self.words.len().wrapping_sub(1);
-        let mut s = (key as usize) & m;
-        loop {
-            let e = self.words.get(s)?;
+        let mut s = home_slot(key, self.words_home);
+        while let Some(e) = self.words.get(s) {
             if e.key == key {
                 return Some(e);
             }
-            if e.key == 0 {
+            if e.key == 0 || e.key > key {
                 return None;
             }
-            s = (s + 1) & m;
+            s += 1;
         }
+        None
     }
 
     pub fn n_words(&self) -> usize {
@@ -770,8 +808,9 @@ impl QuantModel {
             }
             w.bytes(&q);
             w.f32s(&t.rows.iter().map(|r| r.scale).collect::<Vec<_>>());
-            let mut ws: Vec<&WordEntry> = t.words.iter().filter(|e| e.key != 0).collect();
-            ws.sort_by_key(|e| e.key);
+            // Already in ascending key order (the ordered table), which is
+            // the order the loader requires.
+            let ws: Vec<&WordEntry> = t.words.iter().filter(|e| e.key != 0).collect();
             w.u64(ws.len() as u64);
             for e in &ws {
                 w.u64(e.key);
@@ -880,27 +919,9 @@ impl QuantModel {
             if bs.iter().chain(&wsc).any(|v| !v.is_finite()) {
                 return Err(bad("non-finite scale"));
             }
-            let row = |q: &[u8], scale: f32| {
-                let mut r = QRow {
-                    scale,
-                    q: [0; MAX_COLS],
-                };
-                for (d, &s) in r.q.iter_mut().zip(q) {
-                    *d = s as i8;
-                }
-                r
-            };
-            let rows: Vec<QRow> = bq
-                .chunks_exact(n)
-                .zip(&bs)
-                .map(|(q, &s)| row(q, s))
-                .collect();
-            let entries: Vec<(u64, QRow)> = keys
-                .iter()
-                .zip(wq.chunks_exact(n).zip(&wsc))
-                .map(|(&k, (q, &s))| (k, row(q, s)))
-                .collect();
-            raw_tables.push((cols, bucket_bits, rows, entries));
+            // Rows and words are built after the idf table (stored after
+            // the heads) is read: the word entries cache their idf.
+            raw_tables.push((cols, bucket_bits, bq, bs, keys, wq, wsc));
         }
         let nheads = r.u32()? as usize;
         if nheads > 8 {
@@ -946,20 +967,39 @@ impl QuantModel {
         if !r.is_empty() {
             return Err(bad("trailing bytes after the model"));
         }
-        let tables = raw_tables
-            .into_iter()
-            .map(|(cols, bucket_bits, rows, entries)| {
-                let mut t = Table {
-                    cols,
-                    bucket_bits,
-                    rows,
-                    words: Vec::new(),
-                    n_words: 0,
-                };
-                t.set_words(&entries, &idf);
-                t
-            })
-            .collect();
+        let row = |q: &[u8], scale: f32| {
+            let mut r = QRow {
+                scale,
+                q: [0; MAX_COLS],
+            };
+            for (d, &s) in r.q.iter_mut().zip(q) {
+                *d = s as i8;
+            }
+            r
+        };
+        let mut tables = Vec::with_capacity(raw_tables.len());
+        for (cols, bucket_bits, bq, bs, keys, wq, wsc) in raw_tables {
+            let n = cols.len();
+            let rows: Vec<QRow> = bq
+                .chunks_exact(n)
+                .zip(&bs)
+                .map(|(q, &s)| row(q, s))
+                .collect();
+            let entries = keys
+                .iter()
+                .zip(wq.chunks_exact(n).zip(&wsc))
+                .map(|(&k, (q, &s))| (k, row(q, s)));
+            let (words, words_home, n_words) = build_words(keys.len(), entries, &idf)
+                .map_err(|m| bad(&format!("word table: {m}")))?;
+            tables.push(Table {
+                cols,
+                bucket_bits,
+                rows,
+                words,
+                words_home,
+                n_words,
+            });
+        }
         Ok(QuantModel {
             version,
             cfg,
@@ -974,4 +1014,104 @@ impl QuantModel {
 /// Stable on-disk index of a label (its position in [`TopicLabel::ALL`]).
 pub fn label_index(l: TopicLabel) -> u8 {
     TopicLabel::ALL.iter().position(|&x| x == l).unwrap_or(0) as u8
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn table_with(keys: &[u64]) -> Result<Table, &'static str> {
+        let row = |k: u64| QRow {
+            scale: (k % 97) as f32,
+            q: [1; MAX_COLS],
+        };
+        let (words, words_home, n_words) =
+            build_words(keys.len(), keys.iter().map(|&k| (k, row(k))), &[])?;
+        Ok(Table {
+            cols: vec![TopicLabel::Politics],
+            bucket_bits: 10,
+            rows: Vec::new(),
+            words,
+            words_home,
+            n_words,
+        })
+    }
+
+    #[test]
+    fn ordered_word_table_finds_exactly_its_keys() {
+        // Spread keys, a cluster sharing one home slot (a long probe run),
+        // and keys whose home is the last slot (the run spills past the
+        // home range instead of wrapping).
+        let mut keys: Vec<u64> = (1..400u64)
+            .map(|i| features::mix64(i) | 1)
+            .chain((0..20u64).map(|i| (7u64 << 40) | (2 * i + 1)))
+            .chain((0..20u64).map(|i| u64::MAX - 2 * i))
+            .collect();
+        keys.sort_unstable();
+        keys.dedup();
+        let t = table_with(&keys).expect("sorted keys build");
+        assert_eq!(t.n_words(), keys.len());
+        assert!(t.words.len() > t.words_home, "the top run spilled over");
+        for &k in &keys {
+            let e = t.find_word(k).expect("present key found");
+            assert_eq!(e.key, k);
+            assert_eq!(e.row.scale, (k % 97) as f32);
+        }
+        // Absent keys: between cluster members, past the top, random.
+        for k in (0..20u64)
+            .map(|i| (7u64 << 40) | (2 * i + 2))
+            .chain([u64::MAX - 1, u64::MAX - 3, 2])
+            .chain((1000..1400u64).map(|i| features::mix64(i) | 1))
+        {
+            if keys.binary_search(&k).is_err() {
+                assert!(t.find_word(k).is_none(), "{k:x}");
+            }
+        }
+    }
+
+    #[test]
+    fn word_table_rejects_unordered_zero_or_miscounted_keys() {
+        assert!(table_with(&[5, 3]).is_err());
+        assert!(table_with(&[3, 3]).is_err());
+        assert!(table_with(&[0, 3]).is_err());
+        let row = QRow::default();
+        assert!(build_words(3, [(1u64, row), (2, row)].into_iter(), &[]).is_err());
+    }
+
+    #[test]
+    fn unordered_word_keys_in_a_file_are_a_malformed_error() {
+        // A payload whose word keys are out of order (with a valid
+        // checksum): what the ordered table cannot index must be refused.
+        let mut q = QuantModel {
+            version: "t".into(),
+            cfg: FeatureConfig {
+                bucket_bits: 10,
+                ..FeatureConfig::default()
+            },
+            tables: vec![table_with(&[11, 13]).expect("builds")],
+            heads: Vec::new(),
+            idf: Vec::new(),
+            info: String::new(),
+        };
+        q.tables[0].rows = vec![QRow::default(); 1 << 10];
+        let ok = q.to_bytes();
+        assert!(QuantModel::from_bytes(&ok).is_ok());
+        let payload = crate::model_file::decode(&ok, KIND, FORMAT_VERSION_V2)
+            .expect("v2")
+            .to_vec();
+        let (a, b) = (11u64.to_le_bytes(), 13u64.to_le_bytes());
+        let i = payload
+            .windows(16)
+            .position(|w| w[..8] == a && w[8..] == b)
+            .expect("keys in the payload");
+        let mut bad = payload.clone();
+        bad[i..i + 8].copy_from_slice(&b);
+        bad[i + 8..i + 16].copy_from_slice(&a);
+        let file = crate::model_file::encode(KIND, FORMAT_VERSION_V2, &bad);
+        let e = QuantModel::from_bytes(&file).unwrap_err();
+        assert!(
+            matches!(e, ModelError::Malformed(ref m) if m.contains("word")),
+            "{e}"
+        );
+    }
 }
