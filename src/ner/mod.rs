@@ -25,6 +25,7 @@ pub mod train;
 use crate::model_file::{ByteReader, ByteWriter, ModelError};
 use crate::text::{Document, Lang, Role, Span};
 use features::TokView;
+pub use model::wait_for_word_tables;
 use model::{LangTagger, Scratch};
 use std::ops::Range;
 use std::path::Path;
@@ -98,7 +99,10 @@ pub struct Entities {
 
 /// Kind tag and format version of the model file.
 const KIND: &[u8; 4] = b"NER1";
-const FORMAT: u32 = 5;
+/// 6 (issue 9, session 5): + each tagger's frequent-word list
+/// (`fast::WordTable`). A format-5 file is refused with
+/// `ModelError::WrongVersion` (retrain with the card's command).
+const FORMAT: u32 = 6;
 
 /// The trained tagger: one [`LangTagger`] per language.
 #[derive(Debug)]
@@ -131,6 +135,7 @@ impl NerModel {
         if taggers.is_empty() {
             return Err(ModelError::Malformed("model holds no tagger".into()));
         }
+        model::spawn_word_tables(&taggers);
         Ok(NerModel {
             version,
             taggers,

@@ -1,10 +1,12 @@
 //! The per-language tagger as shipped: a quantised linear model over hashed
 //! features plus a BIO transition matrix, decoded with constrained Viterbi.
 
+use super::fast::{Word, WordTable};
 use super::features::{sentence_features, FeatBuf, TokView};
 use super::gazetteer::{Gazetteer, Triggers};
 use crate::model_file::{ByteReader, ByteWriter, ModelError};
 use crate::text::Lang;
+use std::sync::{Arc, Mutex, OnceLock, Weak};
 
 /// BIO tags: 0 = O, then B/I pairs for PER, LOC, ORG, MISC.
 pub const NTAGS: usize = 9;
@@ -226,7 +228,7 @@ pub fn viterbi_rows(
 /// stored inline so that a lookup touches one cache line (the tagging
 /// speed is bound by these random memory accesses).
 #[derive(Debug, Clone, Default)]
-struct Table {
+pub(super) struct Table {
     slots: Vec<Slot>,
     mask: usize,
     /// Home slot = key >> shift: the HIGH bits, so that inserting the
@@ -289,6 +291,16 @@ impl Table {
         (u64::from(k) >> self.shift) as usize & self.mask
     }
 
+    /// Add the weight row of one feature key (if the model has it) to `acc`.
+    #[inline]
+    pub(super) fn add_key(&self, key: u64, acc: &mut [i32; NTAGS]) {
+        if let Some(w) = self.get(key as u32) {
+            for t in 0..NTAGS {
+                acc[t] += i32::from(w[t]);
+            }
+        }
+    }
+
     /// The row of key `k`. Slots are in ascending key order (see `build`),
     /// so an absent key is known at the first empty slot OR the first
     /// larger key: fewer probes for the many absent keys (bigrams, rare
@@ -317,7 +329,9 @@ pub struct LangTagger {
     pub lang: Lang,
     /// Sorted distinct feature keys; row i of `weights` belongs to keys[i].
     keys: Vec<u32>,
-    table: Table,
+    /// Shared (never changed after construction) with clones and with the
+    /// background thread that builds the word table.
+    table: Arc<Table>,
     /// `keys.len() × NTAGS` quantised weights.
     weights: Vec<i16>,
     /// Weight = `q * scale`.
@@ -325,6 +339,84 @@ pub struct LangTagger {
     trans: [[f32; NTAGS]; NTAGS + 1],
     pub gaz: Gazetteer,
     pub trig: Triggers,
+    /// The model's frequent-word list (format 6, chosen at training time
+    /// from unlabelled text: `fast::frequent_words`), written back by
+    /// [`LangTagger::write`].
+    words: Arc<Vec<Word>>,
+    /// Features and partial sums of `words`, built from the model alone
+    /// (never from request data) in a background thread after loading;
+    /// empty until then, and the fast path then does the normal work.
+    word_table: Arc<OnceLock<WordTable>>,
+}
+
+/// Word-table builder threads not yet joined ([`wait_for_word_tables`]).
+static PENDING: Mutex<Vec<std::thread::JoinHandle<()>>> = Mutex::new(Vec::new());
+
+/// Block until every word table whose build has started is built (or its
+/// build stopped because its model was dropped). For benchmarks and
+/// profiles that must measure the steady state of a loaded model; the
+/// server does not wait (requests before that take the normal path and
+/// give the same results).
+pub fn wait_for_word_tables() {
+    loop {
+        let handle = match PENDING.lock() {
+            Ok(mut p) => p.pop(),
+            Err(poisoned) => poisoned.into_inner().pop(),
+        };
+        match handle {
+            // A panicking builder only means no table (the normal path).
+            Some(h) => drop(h.join()),
+            None => return,
+        }
+    }
+}
+
+/// One tagger's word-table build: the weight table, a copy of the
+/// triggers, the word list, and only a weak handle on the result, so that
+/// a build whose model was dropped stops.
+struct WordJob {
+    table: Arc<Table>,
+    words: Arc<Vec<Word>>,
+    trig: Triggers,
+    lang: Lang,
+    cell: Weak<OnceLock<WordTable>>,
+}
+
+/// Build the word tables of a loaded model's taggers in ONE background
+/// thread, one after the other, started once the whole file is decoded:
+/// building them takes about as long as loading the model, and neither
+/// loading nor start-up must wait for it or compete with more than one
+/// extra thread on a small machine (three concurrent builders slowed the
+/// loading thread by ~40 % on the 2-core host). Until a table is set, the
+/// fast path does the normal work, with the same results.
+pub(super) fn spawn_word_tables(taggers: &[LangTagger]) {
+    let jobs: Vec<WordJob> = taggers
+        .iter()
+        .filter_map(LangTagger::word_table_job)
+        .collect();
+    if jobs.is_empty() {
+        return;
+    }
+    let spawned = std::thread::Builder::new()
+        .name("ner-word-tables".into())
+        .spawn(move || {
+            for j in jobs {
+                let alive = || j.cell.strong_count() > 0;
+                let wt = WordTable::build(&j.table, j.lang, &j.trig, &j.words, &alive);
+                if let Some(c) = j.cell.upgrade() {
+                    let _ = c.set(wt);
+                }
+            }
+        });
+    // No thread (resource limits): no tables, the normal path.
+    if let Ok(h) = spawned {
+        let mut p = match PENDING.lock() {
+            Ok(p) => p,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        p.retain(|h| !h.is_finished());
+        p.push(h);
+    }
 }
 
 /// Source of [`LangTagger::id`]; 0 is never handed out (an empty cache's
@@ -337,7 +429,9 @@ fn next_tagger_id() -> u64 {
 
 /// A clone gets its own id: its public `gaz` / `trig` may be changed
 /// afterwards, and the fast path's cache must then not take the original's
-/// sums for its own.
+/// sums for its own. It shares the weight table and the word table (whose
+/// entries are checked against the tagger's own `lang` and `trig` on every
+/// use: `WordTable::get`).
 impl Clone for LangTagger {
     fn clone(&self) -> Self {
         LangTagger {
@@ -350,6 +444,8 @@ impl Clone for LangTagger {
             trans: self.trans,
             gaz: self.gaz.clone(),
             trig: self.trig.clone(),
+            words: Arc::clone(&self.words),
+            word_table: Arc::clone(&self.word_table),
         }
     }
 }
@@ -404,7 +500,7 @@ impl LangTagger {
                 }
             }
         }
-        let table = Table::build(&keys, &weights);
+        let table = Arc::new(Table::build(&keys, &weights));
         LangTagger {
             id: next_tagger_id(),
             lang,
@@ -415,7 +511,57 @@ impl LangTagger {
             trans,
             gaz,
             trig,
+            words: Arc::default(),
+            word_table: Arc::default(),
         }
+    }
+
+    /// Set the frequent-word list written with the model (training). The
+    /// word table of the old list, if any, is dropped; a new one is only
+    /// built when the model is loaded (or [`LangTagger::build_word_table`]).
+    pub fn set_frequent_words(&mut self, words: Vec<Word>) {
+        self.words = Arc::new(words);
+        self.word_table = Arc::default();
+    }
+
+    /// The frequent-word list of the model.
+    pub fn frequent_words(&self) -> &[Word] {
+        &self.words
+    }
+
+    /// Build the word table now, on this thread (tests, tools); a no-op
+    /// when it is already built.
+    pub fn build_word_table(&self) {
+        let _ = self.word_table.get_or_init(|| {
+            WordTable::build(&self.table, self.lang, &self.trig, &self.words, &|| true)
+        });
+    }
+
+    /// What a background thread needs to build this tagger's word table
+    /// (see [`spawn_word_tables`]); `None` without a word list.
+    fn word_table_job(&self) -> Option<WordJob> {
+        if self.words.is_empty() {
+            return None;
+        }
+        Some(WordJob {
+            table: Arc::clone(&self.table),
+            words: Arc::clone(&self.words),
+            trig: self.trig.clone(),
+            lang: self.lang,
+            cell: Arc::downgrade(&self.word_table),
+        })
+    }
+
+    /// The word table, once built.
+    #[inline]
+    pub(super) fn word_table(&self) -> Option<&WordTable> {
+        self.word_table.get()
+    }
+
+    /// The weight table (the fast path sums rows from it).
+    #[inline]
+    pub(super) fn table(&self) -> &Table {
+        &self.table
     }
 
     pub fn n_features(&self) -> usize {
@@ -425,11 +571,7 @@ impl LangTagger {
     /// Add the weight row of one feature key (if the model has it) to `acc`.
     #[inline]
     pub(super) fn add_key(&self, key: u64, acc: &mut [i32; NTAGS]) {
-        if let Some(w) = self.table.get(key as u32) {
-            for t in 0..NTAGS {
-                acc[t] += i32::from(w[t]);
-            }
-        }
+        self.table.add_key(key, acc);
     }
 
     /// Quantisation scale: weight = q * scale.
@@ -552,6 +694,7 @@ impl LangTagger {
         w.bytes(&blob);
         self.gaz.write(w);
         self.trig.write(w);
+        w.bytes(&super::fast::encode_words(&self.words));
     }
 
     pub fn read(r: &mut ByteReader<'_>) -> Result<Self, ModelError> {
@@ -609,8 +752,9 @@ impl LangTagger {
         }
         let gaz = Gazetteer::read(r)?;
         let trig = Triggers::read(r)?;
-        let table = Table::build(&keys, &weights);
-        Ok(LangTagger {
+        let words = super::fast::decode_words(r.bytes()?)?;
+        let table = Arc::new(Table::build(&keys, &weights));
+        let t = LangTagger {
             id: next_tagger_id(),
             lang,
             keys,
@@ -620,7 +764,10 @@ impl LangTagger {
             trans,
             gaz,
             trig,
-        })
+            words: Arc::new(words),
+            word_table: Arc::default(),
+        };
+        Ok(t)
     }
 }
 

@@ -480,6 +480,33 @@ pub fn learn_clusters(args: &TrainArgs, lang: Lang) -> anyhow::Result<Clusters> 
     Ok(c)
 }
 
+/// The model's frequent-word list (format 6, `fast::frequent_words`)
+/// from the same unlabelled text as the clusters; none without that file.
+/// It only speeds up tagging (same tags), so it is not part of training.
+fn frequent_words(args: &TrainArgs, lang: Lang) -> anyhow::Result<Vec<super::fast::Word>> {
+    let path = args.unlabelled.join(format!("train.{}.jsonl", lang.code()));
+    if !path.exists() {
+        eprintln!(
+            "[{}] no {}: no frequent-word list",
+            lang.code(),
+            path.display()
+        );
+        return Ok(Vec::new());
+    }
+    let t0 = Instant::now();
+    let texts = super::clusters::jsonl_texts(&path)?;
+    let n = super::fast::word_table_size(lang);
+    let words = super::fast::frequent_words(lang, texts.iter().map(String::as_str), n);
+    eprintln!(
+        "[{}] frequent-word list: {} words from {} texts, {:.1}s",
+        lang.code(),
+        words.len(),
+        texts.len(),
+        t0.elapsed().as_secs_f64()
+    );
+    Ok(words)
+}
+
 /// Arabic only: a harder, more realistic check than the hash split (whose
 /// dev sentences share articles, hence names, with training sentences):
 /// train on the first 90% of the file, score the last 10% (other articles).
@@ -909,7 +936,8 @@ pub fn run(args: &TrainArgs) -> anyhow::Result<()> {
             print_scores(&h.dev);
             continue;
         }
-        let r = train_lang(args, lang, &cl)?;
+        let mut r = train_lang(args, lang, &cl)?;
+        r.tagger.set_frequent_words(frequent_words(args, lang)?);
         println!(
             "\n== {} dev ({} sentences; best epoch {}; {} features; {:.0}s) ==",
             lang.code(),
