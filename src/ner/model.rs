@@ -358,16 +358,18 @@ static PENDING: Mutex<Vec<std::thread::JoinHandle<()>>> = Mutex::new(Vec::new())
 /// server does not wait (requests before that take the normal path and
 /// give the same results).
 pub fn wait_for_word_tables() {
-    loop {
-        let handle = match PENDING.lock() {
-            Ok(mut p) => p.pop(),
-            Err(poisoned) => poisoned.into_inner().pop(),
-        };
-        match handle {
-            // A panicking builder only means no table (the normal path).
-            Some(h) => drop(h.join()),
-            None => return,
-        }
+    // The lock is held while joining: a second caller waiting at the same
+    // time must not find the list already emptied by the first and return
+    // before the tables exist. Builders never take this lock, so holding it
+    // cannot stop them; a model loaded meanwhile waits to register its
+    // builder, which only delays that registration.
+    let mut pending = match PENDING.lock() {
+        Ok(p) => p,
+        Err(poisoned) => poisoned.into_inner(),
+    };
+    for h in pending.drain(..) {
+        // A panicking builder only means no table (the normal path).
+        drop(h.join());
     }
 }
 
@@ -789,7 +791,8 @@ fn lang_from_u8(v: u8) -> Result<Lang, ModelError> {
     }
 }
 
-fn varint(buf: &mut Vec<u8>, mut v: u64) {
+/// LEB128 varint (also the word lists' encoding, `fast::encode_words`).
+pub(super) fn varint(buf: &mut Vec<u8>, mut v: u64) {
     while v >= 0x80 {
         buf.push((v as u8) | 0x80);
         v >>= 7;
@@ -797,9 +800,11 @@ fn varint(buf: &mut Vec<u8>, mut v: u64) {
     buf.push(v as u8);
 }
 
-/// LEB128 varint from a slice; `None` when truncated or too long.
+/// LEB128 varint from a slice; `None` when truncated or longer than ten
+/// bytes (bits of a tenth byte above bit 63 are dropped: every value read
+/// is a count or length that the caller bounds-checks afterwards).
 #[inline]
-fn vget(b: &[u8], pos: &mut usize) -> Option<u64> {
+pub(super) fn vget(b: &[u8], pos: &mut usize) -> Option<u64> {
     let mut v = 0u64;
     for shift in (0..64).step_by(7) {
         let x = *b.get(*pos)?;
