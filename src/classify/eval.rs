@@ -281,8 +281,15 @@ impl Report {
 
 /// `nutgraf eval topics`.
 pub fn run(args: &EvalArgs) -> anyhow::Result<()> {
-    let model = TopicModel::load(&args.model)
+    // The sha256 printed is that of the bytes read (as GetModelInfo
+    // reports it), not of a re-serialisation: cheaper, and the file is what
+    // a user compares with the model card.
+    let bytes = std::fs::read(&args.model)
+        .with_context(|| format!("reading {}", args.model.display()))?;
+    let file_sha = crate::model_file::sha256_hex(&bytes);
+    let model = TopicModel::from_bytes(&bytes)
         .with_context(|| format!("loading {}", args.model.display()))?;
+    drop(bytes);
     let rows = read_rows(&args.file)?;
     let mut rep = Report::default();
     let mut skipped = 0usize;
@@ -304,7 +311,7 @@ pub fn run(args: &EvalArgs) -> anyhow::Result<()> {
     println!(
         "model {} ({}), {} rows from {}",
         model.version(),
-        model.sha256(),
+        file_sha,
         rows.len(),
         args.file.display()
     );
