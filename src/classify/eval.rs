@@ -284,8 +284,8 @@ pub fn run(args: &EvalArgs) -> anyhow::Result<()> {
     // The sha256 printed is that of the bytes read (as GetModelInfo
     // reports it), not of a re-serialisation: cheaper, and the file is what
     // a user compares with the model card.
-    let bytes = std::fs::read(&args.model)
-        .with_context(|| format!("reading {}", args.model.display()))?;
+    let bytes =
+        std::fs::read(&args.model).with_context(|| format!("reading {}", args.model.display()))?;
     let file_sha = crate::model_file::sha256_hex(&bytes);
     let model = TopicModel::from_bytes(&bytes)
         .with_context(|| format!("loading {}", args.model.display()))?;
