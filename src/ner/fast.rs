@@ -30,8 +30,10 @@
 //!    [`from_prev2`] / [`from_next2`] (with the BOS/EOS value when the
 //!    neighbour is missing, as in the reference); shapes / sentence length
 //!    / position only → [`shape_context_keys`]; the token and one
-//!    neighbour's word → [`pair_prev_keys`] / [`pair_next_keys`]; gazetteer
-//!    bits or anything else → [`context_keys`].
+//!    neighbour's word → [`pair_prev_keys`] / [`pair_next_keys`]; the
+//!    coarse clusters of the token and its neighbours → [`clc_pair_keys`]
+//!    (the fast path reads their rows from a per-tagger table, [`ClcPairs`]);
+//!    gazetteer bits or anything else → [`context_keys`].
 //! 3. `cargo test --lib ner::fast` — `groups_cover_the_reference_keys`
 //!    fails (model-independent) until every reference key of every token
 //!    is produced by exactly one group, and `fast_rows_equal_reference`
@@ -52,13 +54,14 @@
 //! `features::token_info` must be re-checked there too.
 
 use super::features::{
-    context_keys_latin, sentence_context, slen_bucket, token_info_and_key, Info, TokView, BOS, EOS,
-    T_BARE, T_BARE_M1, T_BARE_P1, T_BIAS, T_BI_M1, T_BI_P1, T_CL, T_CLC, T_CLC_0_P1, T_CLC_M1_0,
-    T_CL_M1, T_CL_P1, T_CL_SHAPE, T_FIRST, T_FLAGS, T_GAZ, T_GAZ_M1, T_GAZ_P1, T_GAZ_SHAPE,
-    T_HY_FIRST, T_HY_LAST, T_LAST, T_NORM, T_NORM_M1, T_NORM_M1_SHAPE, T_NORM_M2, T_NORM_P1,
-    T_NORM_P1_SHAPE, T_NORM_P2, T_PRE, T_PRE3_M1, T_PRE3_P1, T_RAW, T_RAW_M1, T_RAW_P1, T_SHAPE,
-    T_SHAPE3, T_SHAPE_0_P1, T_SHAPE_M1, T_SHAPE_M1_0, T_SHAPE_P1, T_SLEN_POS, T_SLEN_SHAPE, T_STEM,
-    T_SUF, T_SUF3_M1, T_SUF3_P1, T_SUF5, T_TRIG_0, T_TRIG_M1, T_TRIG_M2, T_TRIG_P1,
+    context_keys_latin, has_sentence_context, sentence_context, slen_bucket, token_info_and_key,
+    Info, TokView, BOS, EOS, T_BARE, T_BARE_M1, T_BARE_P1, T_BIAS, T_BI_M1, T_BI_P1, T_CL, T_CLC,
+    T_CLC_0_P1, T_CLC_M1_0, T_CL_M1, T_CL_P1, T_CL_SHAPE, T_FIRST, T_FLAGS, T_GAZ, T_GAZ_M1,
+    T_GAZ_P1, T_GAZ_SHAPE, T_HY_FIRST, T_HY_LAST, T_LAST, T_NORM, T_NORM_M1, T_NORM_M1_SHAPE,
+    T_NORM_M2, T_NORM_P1, T_NORM_P1_SHAPE, T_NORM_P2, T_PRE, T_PRE3_M1, T_PRE3_P1, T_RAW, T_RAW_M1,
+    T_RAW_P1, T_SHAPE, T_SHAPE3, T_SHAPE_0_P1, T_SHAPE_M1, T_SHAPE_M1_0, T_SHAPE_P1, T_SLEN_POS,
+    T_SLEN_SHAPE, T_STEM, T_SUF, T_SUF3_M1, T_SUF3_P1, T_SUF5, T_TRIG_0, T_TRIG_M1, T_TRIG_M2,
+    T_TRIG_P1,
 };
 use super::gazetteer::Triggers;
 use super::hash::{hash_str, key1, key2, mix};
@@ -220,8 +223,6 @@ pub(crate) fn pair_prev_keys(prev: Option<&Info>, c: &Info, k: &mut impl FnMut(u
     let pn = prev.map_or(BOS, |x| x.norm);
     k(key2(T_BI_M1, pn, c.norm));
     k(key2(T_NORM_M1_SHAPE, pn, c.shape));
-    let pc = prev.map_or(BOS, |x| u64::from(x.clc));
-    k(key2(T_CLC_M1_0, pc, u64::from(c.clc)));
 }
 
 /// Keys of a token's own word paired with the next word.
@@ -229,6 +230,19 @@ pub(crate) fn pair_next_keys(c: &Info, next: Option<&Info>, k: &mut impl FnMut(u
     let nn = next.map_or(EOS, |x| x.norm);
     k(key2(T_BI_P1, c.norm, nn));
     k(key2(T_NORM_P1_SHAPE, nn, c.shape));
+}
+
+/// Keys of a token's coarse word cluster paired with its neighbours'. Few
+/// distinct values (~33), so the fast path reads their rows from a
+/// per-tagger table ([`ClcPairs`]) instead of hashing and probing.
+pub(crate) fn clc_pair_keys(
+    prev: Option<&Info>,
+    c: &Info,
+    next: Option<&Info>,
+    k: &mut impl FnMut(u64),
+) {
+    let pc = prev.map_or(BOS, |x| u64::from(x.clc));
+    k(key2(T_CLC_M1_0, pc, u64::from(c.clc)));
     let nc = next.map_or(EOS, |x| u64::from(x.clc));
     k(key2(T_CLC_0_P1, u64::from(c.clc), nc));
 }
@@ -243,17 +257,100 @@ pub(crate) fn context_keys(
     next: Option<&Info>,
     k: &mut impl FnMut(u64),
 ) {
-    bits(T_GAZ, c.gaz, k);
-    if c.gaz != 0 {
-        k(key2(T_GAZ_SHAPE, u64::from(c.gaz), c.shape));
+    gaz_keys(prev.map(|x| x.gaz), c.gaz, c.shape, next.map(|x| x.gaz), k);
+    context_keys_latin(c, k);
+}
+
+/// The gazetteer part of [`context_keys`]: the bits of the previous token
+/// (if any), of the token (with its shape) and of the next token (if any).
+#[inline]
+fn gaz_keys(prev: Option<u32>, gaz: u32, shape: u64, next: Option<u32>, k: &mut impl FnMut(u64)) {
+    bits(T_GAZ, gaz, k);
+    if gaz != 0 {
+        k(key2(T_GAZ_SHAPE, u64::from(gaz), shape));
     }
     if let Some(x) = prev {
-        bits(T_GAZ_M1, x.gaz, k);
+        bits(T_GAZ_M1, x, k);
     }
     if let Some(x) = next {
-        bits(T_GAZ_P1, x.gaz, k);
+        bits(T_GAZ_P1, x, k);
     }
-    context_keys_latin(c, k);
+}
+
+/// Coarse-cluster values with precomputed rows in [`ClcPairs`]
+/// (`Info::clc` is the coarse id + 1, 0 = word outside the clusters; the
+/// shipped models have 32 coarse clusters). Larger values take the hashed
+/// keys of [`clc_pair_keys`].
+const CLC_VALUES: usize = 64;
+
+/// The weight rows of the two [`clc_pair_keys`] templates for every pair
+/// of values below [`CLC_VALUES`] and the sentence ends, read from the
+/// weight table once per tagger: two array reads per token instead of two
+/// key hashes and table probes (issue 9). Depends on the weights only (the
+/// clusters, a public field of the tagger, only map words to values).
+pub(crate) struct ClcPairs {
+    /// `m1_0[p * CLC_VALUES + c]`: row of T_CLC_M1_0 (p, c); p = CLC_VALUES: BOS.
+    m1_0: Vec<[i16; NTAGS]>,
+    /// `p1[c * (CLC_VALUES + 1) + n]`: row of T_CLC_0_P1 (c, n); n = CLC_VALUES: EOS.
+    p1: Vec<[i16; NTAGS]>,
+}
+
+impl std::fmt::Debug for ClcPairs {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "ClcPairs({CLC_VALUES} values)")
+    }
+}
+
+impl ClcPairs {
+    pub(super) fn build(w: &Table) -> ClcPairs {
+        let v = |x: usize, end: u64| {
+            if x == CLC_VALUES {
+                end
+            } else {
+                x as u64
+            }
+        };
+        let mut m1_0 = Vec::with_capacity((CLC_VALUES + 1) * CLC_VALUES);
+        for p in 0..=CLC_VALUES {
+            for c in 0..CLC_VALUES {
+                m1_0.push(w.row(key2(T_CLC_M1_0, v(p, BOS), c as u64)));
+            }
+        }
+        let mut p1 = Vec::with_capacity(CLC_VALUES * (CLC_VALUES + 1));
+        for c in 0..CLC_VALUES {
+            for n in 0..=CLC_VALUES {
+                p1.push(w.row(key2(T_CLC_0_P1, c as u64, v(n, EOS))));
+            }
+        }
+        ClcPairs { m1_0, p1 }
+    }
+
+    /// Add the rows of [`clc_pair_keys`] to `acc`; false (nothing added)
+    /// when a value has no precomputed row (then the caller hashes).
+    #[inline]
+    fn add(&self, prev: Option<&Info>, c: &Info, next: Option<&Info>, acc: &mut Row) -> bool {
+        let idx = |x: Option<&Info>| match x {
+            None => Some(CLC_VALUES),
+            Some(x) => Some(x.clc as usize).filter(|v| *v < CLC_VALUES),
+        };
+        let c = c.clc as usize;
+        let (Some(p), Some(n)) = (idx(prev), idx(next)) else {
+            return false;
+        };
+        if c >= CLC_VALUES {
+            return false;
+        }
+        let (Some(a), Some(b)) = (
+            self.m1_0.get(p * CLC_VALUES + c),
+            self.p1.get(c * (CLC_VALUES + 1) + n),
+        ) else {
+            return false;
+        };
+        for t in 0..NTAGS {
+            acc[t] += i32::from(a[t]) + i32::from(b[t]);
+        }
+        true
+    }
 }
 
 // ---- The per-document cache. ----
@@ -271,6 +368,9 @@ struct Entry {
     stem_len: usize,
     /// Code points of the matching key (`features::match_key`).
     bare_chars: u32,
+    /// Does `context_keys_latin(&info)` give any key? (Never for Arabic,
+    /// whose tokens then skip the call.)
+    latin_ctx: bool,
     info: Info,
     /// Sum of [`own_keys`].
     own: Row,
@@ -307,6 +407,8 @@ pub struct DocCache {
     bare_chars: Vec<u32>,
     gaz: Vec<u32>,
     infos: Vec<Info>,
+    /// The keys of one token that are looked up one by one.
+    keys: Vec<u64>,
     rows: Vec<Row>,
 }
 
@@ -542,6 +644,11 @@ fn new_entry(
         norm_len: tok.norm.len(),
         stem_len: tok.stem.len(),
         bare_chars: bare_s.chars().count() as u32,
+        latin_ctx: {
+            let mut any = false;
+            context_keys_latin(&info, &mut |_| any = true);
+            any
+        },
         own: sum!(w, |k| own_keys(&info, k)),
         to_next: sum!(w, |k| from_prev(some, k)),
         to_prev: sum!(w, |k| from_next(some, k)),
@@ -845,18 +952,20 @@ pub(crate) fn sentence_rows(
         bare,
         gaz,
         infos,
+        keys,
         ..
     } = cache;
     gaz.clear();
     gaz.resize(toks.len(), 0);
     t.gaz.annotate(bare, gaz);
-    // Infos with their gazetteer bits and (Latin script) sentence context,
-    // both context-dependent, so never stored in the cache entries; only
-    // needed when the sentence has a gazetteer match or is not Arabic
-    // (`sentence_context` fills nothing for Arabic).
-    let need_ctx = gaz.iter().any(|g| *g != 0) || t.lang != Lang::Ar;
+    let any_gaz = gaz.iter().any(|g| *g != 0);
+    // Latin script: infos with their gazetteer bits and sentence context
+    // (both context-dependent, so never stored in the cache entries). Not
+    // for Arabic, which has no sentence context: its tokens' context keys
+    // come from the gazetteer bits and their entries' infos directly.
+    let sent_ctx = has_sentence_context(t.lang);
     infos.clear();
-    if need_ctx {
+    if sent_ctx {
         for (id, g) in ids.iter().zip(gaz.iter()) {
             let mut inf = entries
                 .get(*id as usize)
@@ -866,6 +975,7 @@ pub(crate) fn sentence_rows(
         }
         sentence_context(t.lang, toks, infos);
     }
+    let clc = t.clc_pairs();
     let n = toks.len();
     let slen = slen_bucket(n);
     let entry = |j: Option<usize>| {
@@ -889,19 +999,40 @@ pub(crate) fn sentence_rows(
         let ci = &c.info;
         let mi = m1.map(|e| &e.info);
         let pi = p1.map(|e| &e.info);
-        let sc = ShapeCtx::new(mi, ci, pi, slen);
+        add(&mut acc, &shapes.sum(t, &ShapeCtx::new(mi, ci, pi, slen)));
+        // The remaining keys are collected first and then looked up in one
+        // loop: the row additions stay vectorised (inlined into each key
+        // site they were not, ~40 instructions each).
+        keys.clear();
         {
-            let k = &mut |key| t.add_key(key, &mut acc);
+            let k = &mut |key| keys.push(key);
             pair_prev_keys(mi, ci, k);
             pair_next_keys(ci, pi, k);
-            if need_ctx {
+            if !clc.add(mi, ci, pi, &mut acc) {
+                clc_pair_keys(mi, ci, pi, k);
+            }
+            if sent_ctx {
                 let g = |j: Option<usize>| j.and_then(|j| infos.get(j));
                 if let Some(cg) = g(Some(i)) {
                     context_keys(g(i.checked_sub(1)), cg, g(Some(i + 1)), k);
                 }
+            } else {
+                // = context_keys with the sentence's gazetteer bits
+                // (the entry's `info.gaz` is not them; the Latin part
+                // reads no gazetteer bits).
+                if any_gaz {
+                    let g = |j: Option<usize>| j.and_then(|j| gaz.get(j)).copied();
+                    let cg = g(Some(i)).unwrap_or(0);
+                    gaz_keys(g(i.checked_sub(1)), cg, ci.shape, g(Some(i + 1)), k);
+                }
+                if c.latin_ctx {
+                    context_keys_latin(ci, k);
+                }
             }
         }
-        add(&mut acc, &shapes.sum(t, &sc));
+        for key in keys.iter() {
+            t.add_key(*key, &mut acc);
+        }
         rows.push(acc);
     }
 }
@@ -1048,6 +1179,7 @@ mod tests {
                     shape_context_keys(&ShapeCtx::new(m1, c, p1, slen_bucket(n)), k);
                     pair_prev_keys(m1, c, k);
                     pair_next_keys(c, p1, k);
+                    clc_pair_keys(m1, c, p1, k);
                     context_keys(m1, c, p1, k);
                     let a = fb.offsets[i] as usize;
                     let b = fb.offsets[i + 1] as usize;
@@ -1090,6 +1222,50 @@ mod tests {
             }
             assert!(cache.len() < sents.iter().map(Vec::len).sum::<usize>() / 2);
         });
+    }
+
+    #[test]
+    fn clc_pairs_equal_the_hashed_keys() {
+        // Every (prev, token, next) cluster value, the sentence ends and
+        // values past the table: the table's rows equal the hashed keys'
+        // sums, and a value it does not cover adds nothing and says so
+        // (the caller then hashes).
+        let m = model();
+        let info = |v: u32| Info {
+            clc: v,
+            ..Info::default()
+        };
+        let top = CLC_VALUES as u32 + 2;
+        let ends: Vec<Option<u32>> = (0..=top).map(Some).chain([None]).collect();
+        for lang in m.languages() {
+            let t = m.tagger(lang).expect("tagger");
+            let pairs = t.clc_pairs();
+            let mut nonzero = 0;
+            for p in &ends {
+                for c in 0..=top {
+                    for n in &ends {
+                        let (pi, ci, ni) = (p.map(info), info(c), n.map(info));
+                        let (pi, ni) = (pi.as_ref(), ni.as_ref());
+                        let want = sum!(t, |k| clc_pair_keys(pi, &ci, ni, k));
+                        let mut got = [0; NTAGS];
+                        let covered = [*p, Some(c), *n]
+                            .iter()
+                            .all(|v| v.is_none_or(|v| (v as usize) < CLC_VALUES));
+                        assert_eq!(pairs.add(pi, &ci, ni, &mut got), covered);
+                        if covered {
+                            assert_eq!(got, want, "{lang:?} {p:?} {c} {n:?}");
+                        } else {
+                            assert_eq!(got, [0; NTAGS]);
+                        }
+                        nonzero += usize::from(want != [0; NTAGS]);
+                    }
+                }
+            }
+            assert!(
+                nonzero > 1000,
+                "{lang:?}: the model has cluster pair weights"
+            );
+        }
     }
 
     #[test]

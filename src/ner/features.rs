@@ -297,7 +297,7 @@ fn is_cap(raw: &str) -> bool {
 /// Called by both the reference features and the fast path; does nothing
 /// for Arabic.
 pub(crate) fn sentence_context(lang: Lang, toks: &[TokView<'_>], info: &mut [Info]) {
-    if lang == Lang::Ar {
+    if !has_sentence_context(lang) {
         return;
     }
     let n = toks.len().min(info.len());
@@ -726,6 +726,15 @@ pub(crate) fn lexical_keys(info: &[Info], i: usize) -> [u64; 6] {
     ]
 }
 
+/// Does [`sentence_context`] fill anything for this language? Not for
+/// Arabic: the fast path (`fast::sentence_rows`) then reads a token's
+/// context fields straight from its cached entry instead of copying every
+/// `Info` of the sentence (keep the two in step through this function).
+#[inline]
+pub(crate) fn has_sentence_context(lang: Lang) -> bool {
+    lang != Lang::Ar
+}
+
 /// Sentence-length bucket of the `T_SLEN_*` templates.
 #[inline]
 pub(crate) fn slen_bucket(n: usize) -> u64 {
@@ -740,7 +749,9 @@ pub(crate) fn slen_bucket(n: usize) -> u64 {
 }
 
 /// Keys of the sentence-dependent Latin-script fields filled by
-/// [`sentence_context`] (all zero for Arabic: no key).
+/// [`sentence_context`] (all zero for Arabic: no key). Reads no gazetteer
+/// bits (`Info::gaz`): the fast path calls it for Arabic on the cached
+/// entry's `Info`, whose `gaz` is not the sentence's.
 pub(crate) fn context_keys_latin(c: &Info, k: &mut impl FnMut(u64)) {
     if c.paren != 0 {
         k(key2(T_PAREN, c.paren, c.shape));

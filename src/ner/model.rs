@@ -1,7 +1,7 @@
 //! The per-language tagger as shipped: a quantised linear model over hashed
 //! features plus a BIO transition matrix, decoded with constrained Viterbi.
 
-use super::fast::{Word, WordTable};
+use super::fast::{ClcPairs, Word, WordTable};
 use super::features::{sentence_features, FeatBuf, TokView};
 use super::gazetteer::{Gazetteer, Triggers};
 use crate::model_file::{ByteReader, ByteWriter, ModelError};
@@ -301,6 +301,12 @@ impl Table {
         }
     }
 
+    /// The row of a feature key, zeros when the model does not have it
+    /// (adding it then changes nothing, as [`Table::add_key`]).
+    pub(super) fn row(&self, key: u64) -> [i16; NTAGS] {
+        self.get(key as u32).copied().unwrap_or([0; NTAGS])
+    }
+
     /// The row of key `k`. Slots are in ascending key order (see `build`),
     /// so an absent key is known at the first empty slot OR the first
     /// larger key: fewer probes for the many absent keys (bigrams, rare
@@ -347,6 +353,9 @@ pub struct LangTagger {
     /// (never from request data) in a background thread after loading;
     /// empty until then, and the fast path then does the normal work.
     word_table: Arc<OnceLock<WordTable>>,
+    /// Rows of the coarse-cluster pair templates (`fast::ClcPairs`), built
+    /// from the weights on first use; shared with clones (same weights).
+    clc_pairs: Arc<OnceLock<ClcPairs>>,
 }
 
 /// Word-table builder threads not yet joined ([`wait_for_word_tables`]).
@@ -448,6 +457,7 @@ impl Clone for LangTagger {
             trig: self.trig.clone(),
             words: Arc::clone(&self.words),
             word_table: Arc::clone(&self.word_table),
+            clc_pairs: Arc::clone(&self.clc_pairs),
         }
     }
 }
@@ -515,6 +525,7 @@ impl LangTagger {
             trig,
             words: Arc::default(),
             word_table: Arc::default(),
+            clc_pairs: Arc::default(),
         }
     }
 
@@ -558,6 +569,13 @@ impl LangTagger {
     #[inline]
     pub(super) fn word_table(&self) -> Option<&WordTable> {
         self.word_table.get()
+    }
+
+    /// The coarse-cluster pair rows of the fast path (built on first use:
+    /// ~8,000 table reads, once per loaded model).
+    #[inline]
+    pub(super) fn clc_pairs(&self) -> &ClcPairs {
+        self.clc_pairs.get_or_init(|| ClcPairs::build(&self.table))
     }
 
     /// The weight table (the fast path sums rows from it).
@@ -768,6 +786,7 @@ impl LangTagger {
             trig,
             words: Arc::new(words),
             word_table: Arc::default(),
+            clc_pairs: Arc::default(),
         };
         Ok(t)
     }
