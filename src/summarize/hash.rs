@@ -12,7 +12,14 @@ const SEED: u64 = 0x7375_6d6d_6172_7931;
 /// bits index tables well.
 #[inline]
 pub fn hash_str(s: &str) -> u64 {
-    let mut h = crate::hash::chunked(SEED, s.as_bytes());
+    hash_bytes(s.as_bytes())
+}
+
+/// [`hash_str`] of a string's UTF-8 bytes (the per-token path reads the
+/// forms as bytes of the document's norm buffer).
+#[inline]
+pub fn hash_bytes(b: &[u8]) -> u64 {
+    let mut h = crate::hash::chunked(SEED, b);
     h ^= h >> 30;
     h = h.wrapping_mul(0xbf58_476d_1ce4_e5b9);
     h ^= h >> 27;

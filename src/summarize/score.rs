@@ -6,7 +6,7 @@
 //! range into one flat vector of sorted, distinct content-stem ids and one of
 //! (entity, mentions) pairs. No allocation per sentence or per token.
 
-use super::hash::hash_str;
+use super::hash::{hash_bytes, hash_str};
 use super::stopwords::stop_set;
 use super::SummaryConfig;
 use crate::ner::{Entities, EntityType};
@@ -210,21 +210,33 @@ impl Scratch {
                 None => self.stems.len(),
             };
             let mut words = merge_into.map_or(0, |(_, w)| w);
+            // The forms are read as bytes of `norm_buf`: the text stage puts
+            // every range on char boundaries, a `str` slice would re-check them
+            // for every token, and hashing reads bytes anyway. (A hand-built
+            // Document with a range off a boundary: those bytes are hashed,
+            // where `Document::stem` gave "" and skipped the token.)
+            let nb = doc.norm_buf.as_bytes();
             for t in doc.sentence_tokens(s) {
-                let form = match t.kind {
-                    TokenKind::Word => doc.stem(t),
-                    TokenKind::Number => doc.norm(t),
+                let r = match t.kind {
+                    TokenKind::Word => &t.stem,
+                    TokenKind::Number => &t.norm,
                     _ => continue,
                 };
                 words += 1;
+                let form = nb.get(r.start as usize..r.end as usize).unwrap_or(&[]);
                 // One-letter stems (clitic debris, initials) are never content.
-                if form.chars().nth(1).is_none() {
+                if at_most_one_char(form) {
                     continue;
                 }
-                let h = hash_str(form);
+                let h = hash_bytes(form);
                 let is_word = t.kind == TokenKind::Word;
                 let id = self.intern(h, true, || {
-                    !(is_word && (stops.contains(h) || stops.contains(hash_str(doc.norm(t)))))
+                    !(is_word
+                        && (stops.contains(h)
+                            || stops.contains(hash_bytes(
+                                nb.get(t.norm.start as usize..t.norm.end as usize)
+                                    .unwrap_or(&[]),
+                            ))))
                 });
                 if let Some(id) = id {
                     if self.content.get(id as usize).copied().unwrap_or(false) {
@@ -468,6 +480,24 @@ impl Scratch {
             if let Some(s) = self.sents.get_mut(i) {
                 s.score = v;
             }
+        }
+    }
+}
+
+/// Whether the UTF-8 bytes `b` (whole characters) hold at most one
+/// character: `str::chars().nth(1).is_none()` without decoding.
+#[inline]
+pub(crate) fn at_most_one_char(b: &[u8]) -> bool {
+    match b.first() {
+        None => true,
+        Some(&x) => {
+            let first = match x {
+                0..=0x7F => 1,
+                0x80..=0xDF => 2,
+                0xE0..=0xEF => 3,
+                _ => 4,
+            };
+            b.len() <= first
         }
     }
 }

@@ -942,3 +942,55 @@ fn arabic_entry_weighs_the_main_actor_over_minor_names() {
     // The tuned entry also raises the Arabic position weight (1.5).
     assert_eq!(SummaryConfig::default().for_lang(Lang::Ar).w_position, 1.5);
 }
+
+/// The byte-level one-character test of the per-token loop equals the
+/// `chars().nth(1).is_none()` it replaced, and `hash_bytes` equals
+/// `hash_str`, on hostile strings: empty, whitespace, tatweel, harakat,
+/// combining marks, RTL marks, emoji with ZWJ, 3- and 4-byte characters.
+#[test]
+fn byte_level_form_checks_equal_the_str_versions() {
+    use super::hash::{hash_bytes, hash_str};
+    use super::score::at_most_one_char;
+    let pieces = [
+        "",
+        " ",
+        "\t",
+        "a",
+        "É",
+        "ـ",
+        "َ",
+        "ّ",
+        "\u{0301}",
+        "\u{200F}",
+        "\u{202E}",
+        "😀",
+        "👩\u{200D}💻",
+        "ب",
+        "ال",
+        "ة",
+        "٣",
+        "7",
+        "ﻻ",
+        "𝒜",
+        "\u{0654}",
+        "中",
+    ];
+    let mut seen_one = 0;
+    let mut seen_more = 0;
+    for a in pieces {
+        for b in pieces {
+            for c in ["", "x", "ـ"] {
+                let s = format!("{a}{b}{c}");
+                let one = s.chars().nth(1).is_none();
+                assert_eq!(at_most_one_char(s.as_bytes()), one, "{s:?}");
+                assert_eq!(hash_bytes(s.as_bytes()), hash_str(&s), "{s:?}");
+                if one {
+                    seen_one += 1;
+                } else {
+                    seen_more += 1;
+                }
+            }
+        }
+    }
+    assert!(seen_one > 20 && seen_more > 1000, "{seen_one} {seen_more}");
+}
