@@ -303,10 +303,16 @@ pub fn words() -> &'static FxMap<String, u16> {
 }
 
 /// Pre-filter of [`words`]: one bit per (length, first, middle, last byte)
-/// signature, so most content words are rejected without hashing.
-struct Filter {
-    bits: Vec<u64>,
+/// signature, so most content words are rejected without hashing. Holds
+/// the word table too, so a caller that keeps the `&'static WordTable`
+/// ([`word_table`], as the tokenizer does per line) looks a token up
+/// without a `OnceLock` check per token (before, the filter's `OnceLock`
+/// was checked for every token and the table's for every filter pass).
+pub(crate) struct WordTable {
+    /// `FILTER_BITS` bits (a fixed-size array: `s / 64` needs no bounds check).
+    bits: Box<[u64; FILTER_BITS / 64]>,
     max_len: usize,
+    words: &'static FxMap<String, u16>,
 }
 
 const FILTER_BITS: usize = 1 << 16;
@@ -326,40 +332,58 @@ fn signature(b: &[u8]) -> usize {
         & (FILTER_BITS - 1)
 }
 
-fn filter() -> &'static Filter {
-    static T: OnceLock<Filter> = OnceLock::new();
+/// The word table with its pre-filter (built once, on first use).
+pub(crate) fn word_table() -> &'static WordTable {
+    static T: OnceLock<WordTable> = OnceLock::new();
     T.get_or_init(|| {
-        let mut bits = vec![0u64; FILTER_BITS / 64];
+        let words = words();
+        let mut bits = Box::new([0u64; FILTER_BITS / 64]);
         let mut max_len = 0;
-        for k in words().keys() {
+        for k in words.keys() {
             let s = signature(k.as_bytes());
             if let Some(w) = bits.get_mut(s / 64) {
                 *w |= 1 << (s % 64);
             }
             max_len = max_len.max(k.len());
         }
-        Filter { bits, max_len }
+        WordTable {
+            bits,
+            max_len,
+            words,
+        }
     })
+}
+
+impl WordTable {
+    /// [`word_flags`] of `norm`.
+    #[inline]
+    pub(crate) fn flags(&self, norm: &str) -> u16 {
+        if norm.is_empty() || norm.len() > self.max_len {
+            return 0;
+        }
+        let s = signature(norm.as_bytes());
+        // (`s < FILTER_BITS`: the check compiles away on the fixed-size array)
+        if self
+            .bits
+            .get(s / 64)
+            .is_none_or(|w| w & (1 << (s % 64)) == 0)
+        {
+            return 0;
+        }
+        self.words.get(norm).copied().unwrap_or(0)
+    }
 }
 
 /// Longest key of [`words`] in bytes: longer norms skip the lookup.
 pub fn max_word_len() -> usize {
-    filter().max_len
+    word_table().max_len
 }
 
 /// Flags of one folded word (0 if unknown). Most unknown words are
 /// rejected by length or by the signature filter before any hashing.
 #[inline]
 pub fn word_flags(norm: &str) -> u16 {
-    let f = filter();
-    if norm.is_empty() || norm.len() > f.max_len {
-        return 0;
-    }
-    let s = signature(norm.as_bytes());
-    if f.bits.get(s / 64).is_none_or(|w| w & (1 << (s % 64)) == 0) {
-        return 0;
-    }
-    words().get(norm).copied().unwrap_or(0)
+    word_table().flags(norm)
 }
 
 /// One boilerplate phrase as a sequence of folded tokens.

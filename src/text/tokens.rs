@@ -27,7 +27,7 @@
 //!   joiners inside a word (ZWNJ in Persian-keyboard Arabic).
 
 use super::classes::{CLASS_TABLE, TABLE_LEN};
-use super::data::{word_flags, W_ABBR, W_ABBR_FINAL, W_AR_PLAIN};
+use super::data::{word_flags, word_table, WordTable, W_ABBR, W_ABBR_FINAL, W_AR_PLAIN};
 use super::normalize::{self, digit_value, is_arabic_diacritic, is_invisible, AR_CHANGES, TATWEEL};
 use super::{Lang, Span, Token, TokenKind};
 use std::ops::Range;
@@ -195,6 +195,8 @@ struct Tokenizer<'t, 'o> {
     /// Does the range contain '@' at all? (no: no e-mail, skip the check)
     has_at: bool,
     table: &'static [Class; TABLE_LEN],
+    /// The word table, fetched once per line rather than once per token.
+    words: &'static WordTable,
     /// Word-table flags per token, filled alongside `out` when asked for.
     flags: Option<&'o mut Vec<u16>>,
     /// When given: stems and proclitic counts of Arabic-script words are
@@ -282,7 +284,7 @@ impl Tokenizer<'_, '_> {
         if let Some(f) = self.flags.as_mut() {
             let fl = match kind {
                 TokenKind::Number => 0,
-                _ => word_flags(norm_str),
+                _ => self.words.flags(norm_str),
             };
             f.push(if ar_run { fl | W_AR_PLAIN } else { fl });
         }
@@ -758,6 +760,7 @@ fn tokenize_impl(
             .get(range.start.min(end)..end)
             .is_some_and(|b| b.contains(&b'@')),
         table: class_table(),
+        words: word_table(),
         pending,
         flags,
         out: tokens,
