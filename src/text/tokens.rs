@@ -547,32 +547,10 @@ impl Tokenizer<'_, '_> {
     #[inline]
     fn letter_run(&mut self, dirty: &mut bool) -> usize {
         let b = self.s.as_bytes().get(..self.end).unwrap_or(&[]);
-        let mut pos = self.pos;
-        let mut acc = 0u8;
-        let mut letters = 0usize;
-        loop {
-            match b.get(pos) {
-                Some(&b0) if b0 & 0xFE == 0xD8 => {
-                    let Some(&b1) = b.get(pos + 1) else { break };
-                    let i = (usize::from(b0 & 1) << 6) | usize::from(b1 & 0x3F);
-                    let e = AR_RUN.get(i).copied().unwrap_or(0);
-                    if e == 0 {
-                        break;
-                    }
-                    acc |= e;
-                    pos += 2;
-                }
-                Some(&b0) if b0.is_ascii_alphabetic() => {
-                    acc |= u8::from(b0 < b'a') << 1;
-                    pos += 1;
-                }
-                _ => break,
-            }
-            letters += 1;
-        }
+        let (pos, letters, changed) = scan_letter_run(b, self.pos);
         self.pos = pos;
         self.cp += to_u32(letters);
-        *dirty |= acc & 2 != 0;
+        *dirty |= changed;
         letters
     }
 
@@ -672,6 +650,96 @@ impl Tokenizer<'_, '_> {
         }
         self.push(b0, c0, TokenKind::Symbol);
     }
+}
+
+/// [`Tokenizer::letter_run`] on the bytes `b` from `pos`: returns the end of
+/// the run, its number of letters and whether one of them changes under
+/// normalisation. Four Arabic letters (8 bytes) per step while they last
+/// ([`four_arabic_run_letters`]), then two if there are, then one letter
+/// per step; all take exactly the letters [`AR_RUN`] marks (tests compare
+/// with the one-letter loop alone on hostile text).
+#[inline(always)]
+fn scan_letter_run(b: &[u8], mut pos: usize) -> (usize, usize, bool) {
+    let mut acc = 0u8;
+    let mut letters = 0usize;
+    while let Some(&w) = b
+        .get(pos..pos + 8)
+        .and_then(|c| <&[u8; 8]>::try_from(c).ok())
+    {
+        let Some(changed4) = four_arabic_run_letters(u64::from_le_bytes(w)) else {
+            break;
+        };
+        acc |= changed4 << 1;
+        pos += 8;
+        letters += 4;
+    }
+    // Then two (4 bytes): the same test on two lanes (the upper two lanes
+    // are given plain letters).
+    if let Some(&w) = b
+        .get(pos..pos + 4)
+        .and_then(|c| <&[u8; 4]>::try_from(c).ok())
+    {
+        const TWO_PLAIN: u64 = 0xA8D8_A8D8 << 32; // ب ب (U+0628)
+        if let Some(changed2) =
+            four_arabic_run_letters(u64::from(u32::from_le_bytes(w)) | TWO_PLAIN)
+        {
+            acc |= changed2 << 1;
+            pos += 4;
+            letters += 2;
+        }
+    }
+    loop {
+        match b.get(pos) {
+            Some(&b0) if b0 & 0xFE == 0xD8 => {
+                let Some(&b1) = b.get(pos + 1) else { break };
+                let i = (usize::from(b0 & 1) << 6) | usize::from(b1 & 0x3F);
+                let e = AR_RUN.get(i).copied().unwrap_or(0);
+                if e == 0 {
+                    break;
+                }
+                acc |= e;
+                pos += 2;
+            }
+            Some(&b0) if b0.is_ascii_alphabetic() => {
+                acc |= u8::from(b0 < b'a') << 1;
+                pos += 1;
+            }
+            _ => break,
+        }
+        letters += 1;
+    }
+    (pos, letters, acc & 2 != 0)
+}
+
+/// The SWAR step of [`Tokenizer::letter_run`]: `w` is 8 bytes of the text
+/// (little-endian). If they are four two-byte characters of U+0621–U+065F
+/// (the code points [`AR_RUN`] marks), returns whether one of them is
+/// changed by normalisation ([`AR_CHANGES`]), as 0/1; otherwise `None`.
+/// [`AR_RUN`] decides the same per character (a test checks both on every
+/// lead/trail byte pair).
+#[inline(always)]
+fn four_arabic_run_letters(w: u64) -> Option<u8> {
+    const LANES: u64 = 0x0001_0001_0001_0001;
+    const HIGH: u64 = 0x8000 * LANES;
+    // Lead bytes (even positions) must be 0xD8 or 0xD9.
+    if w & (0x00FE * LANES) != 0x00D8 * LANES {
+        return None;
+    }
+    // Per 16-bit lane: the index into AR_RUN / AR_CHANGES, cp - 0x600.
+    let idx = ((w & LANES) << 6) | ((w >> 8) & (0x003F * LANES));
+    // Every lane in 0x21..=0x5F (no carry between lanes: idx <= 0x7F).
+    let at_least = idx + (0x8000 - 0x21) * LANES;
+    let above = idx + (0x8000 - 0x60) * LANES;
+    if at_least & HIGH != HIGH || above & HIGH != 0 {
+        return None;
+    }
+    let mut changed = 0u64;
+    for k in 0..4 {
+        let i = (idx >> (16 * k)) & 0x7F;
+        let word = AR_CHANGES.get((i >> 6) as usize).copied().unwrap_or(0);
+        changed |= (word >> (i & 63)) & 1;
+    }
+    Some(changed as u8)
 }
 
 #[inline]
@@ -1119,6 +1187,124 @@ fn proclitic_chars(raw: &str, norm: &str) -> u8 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The letter-run scan as it was before the four-letter step: one
+    /// letter per step through [`AR_RUN`] (the reference of the fast scan).
+    fn scan_letter_run_reference(b: &[u8], mut pos: usize) -> (usize, usize, bool) {
+        let mut acc = 0u8;
+        let mut letters = 0usize;
+        loop {
+            match b.get(pos) {
+                Some(&b0) if b0 & 0xFE == 0xD8 => {
+                    let Some(&b1) = b.get(pos + 1) else { break };
+                    let e = AR_RUN[(usize::from(b0 & 1) << 6) | usize::from(b1 & 0x3F)];
+                    if e == 0 {
+                        break;
+                    }
+                    acc |= e;
+                    pos += 2;
+                }
+                Some(&b0) if b0.is_ascii_alphabetic() => {
+                    acc |= u8::from(b0 < b'a') << 1;
+                    pos += 1;
+                }
+                _ => break,
+            }
+            letters += 1;
+        }
+        (pos, letters, acc & 2 != 0)
+    }
+
+    /// Every character of U+0600–U+067F in each of the four lanes (the
+    /// others plain letters): the SWAR step accepts exactly the letters
+    /// AR_RUN marks, and reports exactly their normalisation changes.
+    #[test]
+    fn four_letter_step_equals_ar_run_on_every_lane() {
+        let plain = "\u{0628}".as_bytes(); // ب: a run letter, unchanged
+        for cp in 0x0600u32..0x0680 {
+            let c = char::from_u32(cp).unwrap();
+            let mut enc = [0u8; 4];
+            let cb = c.encode_utf8(&mut enc).as_bytes().to_vec();
+            let e = AR_RUN[(cp - 0x600) as usize];
+            for lane in 0..4 {
+                let mut w = Vec::new();
+                for k in 0..4 {
+                    w.extend_from_slice(if k == lane { &cb } else { plain });
+                }
+                let word = u64::from_le_bytes(w[..8].try_into().unwrap());
+                let want = if e == 0 { None } else { Some(e >> 1) };
+                assert_eq!(
+                    four_arabic_run_letters(word),
+                    want,
+                    "U+{cp:04X} lane {lane}"
+                );
+            }
+        }
+    }
+
+    /// The fast scan equals the one-letter reference from every character
+    /// boundary of hostile text: Arabic with harakat, tatweel, hamza forms,
+    /// Persian letters, digits, RTL marks, ZWNJ, emoji, Latin, combining
+    /// marks, whitespace; long Arabic runs so the four-letter step is used.
+    #[test]
+    fn letter_run_scan_equals_reference_on_hostile_text() {
+        let mut rng = Rng(0x2545_F491_4F6C_DD1D);
+        let mut fast_steps = 0usize;
+        for round in 0..3_000 {
+            let mut text = String::new();
+            for _ in 0..rng.below(40) {
+                text.push_str(PIECES[rng.below(PIECES.len())]);
+                if round % 3 == 0 {
+                    text.push_str("المملكة");
+                }
+            }
+            let b = text.as_bytes();
+            for pos in (0..=b.len()).filter(|&p| text.is_char_boundary(p)) {
+                let fast = scan_letter_run(b, pos);
+                assert_eq!(fast, scan_letter_run_reference(b, pos), "{text:?} at {pos}");
+                fast_steps += usize::from(fast.1 >= 4);
+            }
+        }
+        assert!(fast_steps > 10_000, "{fast_steps}");
+        for s in [
+            "",
+            " ",
+            "\u{200F}",
+            "ـــــ",
+            "مُحَمَّدٌ",
+            "أإآٱ",
+            "ABCDefgh",
+            "پچژگ",
+        ] {
+            let b = s.as_bytes();
+            assert_eq!(
+                scan_letter_run(b, 0),
+                scan_letter_run_reference(b, 0),
+                "{s:?}"
+            );
+        }
+    }
+
+    /// A small deterministic generator for the differential tests.
+    struct Rng(u64);
+    impl Rng {
+        fn below(&mut self, n: usize) -> usize {
+            self.0 ^= self.0 << 13;
+            self.0 ^= self.0 >> 7;
+            self.0 ^= self.0 << 17;
+            (self.0 % n as u64) as usize
+        }
+    }
+
+    /// Pieces of hostile text: affix letters, other Arabic letters, harakat,
+    /// tatweel, hamza forms, Persian look-alikes, ASCII, Latin-1, 3- and
+    /// 4-byte characters (RTL marks, emoji), combining marks, whitespace.
+    const PIECES: &[&str] = &[
+        "و", "ف", "ب", "ك", "ل", "ا", "ال", "لل", "ها", "ان", "ة", "ى", "م", "غ", "ر", "ن", "أ",
+        "إ", "آ", "ٱ", "ء", "ـ", "َ", "ّ", "ٰ", "\u{0653}", "\u{0654}", "ی", "ک", "پ", "a", "S", "Z",
+        "é", "ß", "\u{200F}", "\u{200C}", "\u{202E}", "😀", "\u{0301}", "ﻻ", "𝒜", " ", "\n", "",
+        "3", "٣", "۱", "'", "-", ".", "،", "؟",
+    ];
 
     fn toks(s: &str) -> Vec<(String, TokenKind)> {
         tokenize(s)
