@@ -44,8 +44,10 @@
 //! them), chosen at training time from unlabelled text
 //! ([`frequent_words`]). After loading, a background thread computes their
 //! [`Entry`]s with the same code as a cache miss ([`new_entry`]) into a
-//! read-only [`WordTable`]. A first occurrence in a document then copies
-//! that entry instead of computing it (~3,400 instructions). It holds
+//! read-only [`WordTable`]. A first occurrence in a document then refers
+//! to that entry (an id with [`IN_TABLE`] set; neither the ~440-byte entry
+//! nor the strings are copied) instead of computing it (~3,400
+//! instructions). It holds
 //! model data only, never anything from a request, so it is the same for
 //! every request and every benchmark iteration. An entry depends on the
 //! weights (immutable), the language and the triggers (public fields of
@@ -391,8 +393,17 @@ pub struct DocCache {
     /// address that a later model could reuse): a cache is never reused
     /// with another tagger, it is cleared instead.
     owner: u64,
-    /// Open addressing over `entries`: index + 1, 0 = empty.
+    /// The word table that [`IN_TABLE`] ids point into ([`WordTable::id`],
+    /// 0 = none): checked like `owner`.
+    table_id: u64,
+    /// Open addressing over `distinct`: index + 1, 0 = empty.
     index: Vec<u32>,
+    /// Every distinct token of the document in order of first occurrence:
+    /// (raw-text hash, entry id). An id is an index into `entries` or,
+    /// with [`IN_TABLE`] set, into the tagger's word table: a frequent
+    /// word's entry is referenced there, not copied.
+    distinct: Vec<(u64, u32)>,
+    /// Entries computed for this document (tokens not in the word table).
     entries: Vec<Entry>,
     text: String,
     shapes: ShapeMemo,
@@ -410,6 +421,21 @@ pub struct DocCache {
     /// The keys of one token that are looked up one by one.
     keys: Vec<u64>,
     rows: Vec<Row>,
+}
+
+/// Bit of a per-document entry id that points into the word table
+/// (whose size, at most [`MAX_WORDS`], stays far below it).
+const IN_TABLE: u32 = 1 << 31;
+
+/// The entry of id `id`: `own` = the document's entries, `table` = the
+/// word table's.
+#[inline]
+fn entry_of<'a>(own: &'a [Entry], table: &'a [Entry], id: u32) -> Option<&'a Entry> {
+    if id & IN_TABLE == 0 {
+        own.get(id as usize)
+    } else {
+        table.get((id ^ IN_TABLE) as usize)
+    }
 }
 
 /// Memo of [`shape_context_keys`] sums.
@@ -529,7 +555,7 @@ impl DocCache {
     /// between documents (4,096 entries of ~420 bytes, their index, 4,096
     /// shape items, 128 KB of strings).
     pub fn clear(&mut self) {
-        if self.entries.capacity() > KEEP_ENTRIES
+        if self.distinct.capacity() > KEEP_ENTRIES
             || self.shapes.items.capacity() > KEEP_SHAPES
             || self.text.capacity() > KEEP_TEXT
         {
@@ -537,7 +563,9 @@ impl DocCache {
             return;
         }
         self.owner = 0;
+        self.table_id = 0;
         self.index.clear();
+        self.distinct.clear();
         self.entries.clear();
         self.text.clear();
         self.shapes.index.clear();
@@ -546,17 +574,23 @@ impl DocCache {
 
     /// Number of distinct tokens cached.
     pub fn len(&self) -> usize {
-        self.entries.len()
+        self.distinct.len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.entries.is_empty()
+        self.distinct.is_empty()
     }
 
     fn prepare(&mut self, t: &LangTagger) {
         let id = t.id();
+        // The word table appears once its background build is done (then
+        // the cache starts over: ids of computed entries would do, but
+        // one rule is simpler), and a tagger's table is never replaced
+        // while a document is tagged; checked anyway, like the owner.
+        let table_id = t.word_table().map_or(0, |w| w.id);
         if self.owner == id
-            && self.entries.len() < MAX_ENTRIES
+            && self.table_id == table_id
+            && self.distinct.len() < MAX_ENTRIES
             && self.shapes.items.len() < MAX_SHAPES
             && self.text.len() < MAX_TEXT
         {
@@ -564,6 +598,7 @@ impl DocCache {
         }
         self.clear();
         self.owner = id;
+        self.table_id = table_id;
         self.index.resize(1024, 0);
         self.shapes.index.resize(256, 0);
         self.bos_prev = sum!(t, |k| from_prev(None, k));
@@ -572,42 +607,61 @@ impl DocCache {
         self.eos_next2 = sum!(t, |k| from_next2(None, k));
     }
 
-    /// The entry id of a token, computing its features and sums on a miss.
-    fn id(&mut self, t: &LangTagger, tok: &TokView<'_>) -> usize {
+    /// The entry id of a token (see `distinct`), computing its features
+    /// and sums on a miss. `wt`: the tagger's word table, if built.
+    fn id(&mut self, t: &LangTagger, wt: Option<&WordTable>, tok: &TokView<'_>) -> u32 {
         let h = hash_str(tok.raw);
-        let (entries, text) = (&self.entries, &self.text);
+        let (distinct, entries, text) = (&self.distinct, &self.entries, &self.text);
         let found = probe(&self.index, h, |i| {
-            entries
-                .get(i)
-                .is_some_and(|e| e.h == h && same(text, e, tok))
+            distinct.get(i).is_some_and(|&(dh, id)| {
+                dh == h
+                    && if id & IN_TABLE == 0 {
+                        entries.get(id as usize).is_some_and(|e| same(text, e, tok))
+                    } else {
+                        wt.and_then(|w| w.entries.get((id ^ IN_TABLE) as usize))
+                            .is_some_and(|e| wt.is_some_and(|w| same(&w.text, e, tok)))
+                    }
+            })
         });
         match found {
-            Ok(i) => i,
-            Err(slot) => self.insert(t, tok, h, slot),
+            // (Always there: `probe` found it.)
+            Ok(i) => distinct.get(i).map_or(u32::MAX, |x| x.1),
+            Err(slot) => self.insert(t, wt, tok, h, slot),
         }
     }
 
-    /// A token string seen for the first time in this document: its
-    /// features and partial sums (the expensive, once-per-string part, kept
-    /// out of line so the per-token hit path stays small). A frequent
-    /// word's entry is copied from the model's word table instead.
+    /// A token string seen for the first time in this document: a
+    /// frequent word's entry is referenced in the model's word table;
+    /// otherwise its features and partial sums are computed (the
+    /// expensive, once-per-string part, kept out of line so the per-token
+    /// hit path stays small).
     #[inline(never)]
-    fn insert(&mut self, t: &LangTagger, tok: &TokView<'_>, h: u64, slot: Option<usize>) -> usize {
-        let at = self.text.len();
-        let e = match t.word_table().and_then(|w| w.get(t, tok, h)) {
-            Some(e) => Entry { at, ..*e },
-            None => new_entry(t.table(), t.lang, &t.trig, tok, h, at),
+    fn insert(
+        &mut self,
+        t: &LangTagger,
+        wt: Option<&WordTable>,
+        tok: &TokView<'_>,
+        h: u64,
+        slot: Option<usize>,
+    ) -> u32 {
+        let id = match wt.and_then(|w| w.get(t, tok, h)) {
+            Some(i) => i as u32 | IN_TABLE,
+            None => {
+                let e = new_entry(t.table(), t.lang, &t.trig, tok, h, self.text.len());
+                self.text.push_str(tok.raw);
+                self.text.push_str(tok.norm);
+                self.text.push_str(tok.stem);
+                self.entries.push(e);
+                (self.entries.len() - 1) as u32
+            }
         };
-        self.text.push_str(tok.raw);
-        self.text.push_str(tok.norm);
-        self.text.push_str(tok.stem);
-        let id = self.entries.len();
-        self.entries.push(e);
+        let pos = self.distinct.len();
+        self.distinct.push((h, id));
         if let Some(slot) = slot.and_then(|s| self.index.get_mut(s)) {
-            *slot = id as u32 + 1;
+            *slot = pos as u32 + 1;
         }
-        if self.entries.len() * 2 > self.index.len() {
-            regrow(&mut self.index, self.entries.iter().map(|e| e.h));
+        if self.distinct.len() * 2 > self.index.len() {
+            regrow(&mut self.index, self.distinct.iter().map(|x| x.0));
         }
         id
     }
@@ -670,6 +724,9 @@ pub struct Word {
 /// Read-only entries of the model's frequent words (see the module doc):
 /// built once per loaded tagger, shared by all threads.
 pub struct WordTable {
+    /// Unique per built table (never 0): per-document ids point into one
+    /// table ([`DocCache`] checks it).
+    id: u64,
     /// Language and triggers-dependent values were computed for this
     /// language ([`WordTable::get`] checks the tagger's).
     lang: Lang,
@@ -703,7 +760,9 @@ impl WordTable {
         go: &dyn Fn() -> bool,
     ) -> WordTable {
         let cap = (words.len() * 2).next_power_of_two().max(16);
+        static NEXT_ID: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
         let mut t = WordTable {
+            id: NEXT_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
             lang,
             index: vec![0; cap],
             entries: Vec::with_capacity(words.len()),
@@ -750,13 +809,13 @@ impl WordTable {
         self.entries.is_empty()
     }
 
-    /// The entry of `tok` (raw-text hash `h`), if the table has it and it
-    /// is still valid for tagger `t`: same language, and the trigger and
-    /// cluster values it was computed with are those of `t.trig` (public,
-    /// so it may have been changed after loading). Strings are compared
-    /// in full: a hash collision never matches.
+    /// The index of the entry of `tok` (raw-text hash `h`), if the table
+    /// has it and it is still valid for tagger `t`: same language, and the
+    /// trigger and cluster values it was computed with are those of
+    /// `t.trig` (public, so it may have been changed after loading).
+    /// Strings are compared in full: a hash collision never matches.
     #[inline]
-    fn get(&self, t: &LangTagger, tok: &TokView<'_>, h: u64) -> Option<&Entry> {
+    fn get(&self, t: &LangTagger, tok: &TokView<'_>, h: u64) -> Option<usize> {
         if self.lang != t.lang {
             return None;
         }
@@ -771,7 +830,7 @@ impl WordTable {
         let b = e.info.bare;
         let still =
             t.trig.lookup(b) == e.info.trig && t.trig.clusters.lookup(b) == (e.info.cl, e.info.clc);
-        still.then_some(e)
+        still.then_some(i)
     }
 }
 
@@ -931,13 +990,13 @@ pub(crate) fn sentence_rows(
     cache.ids.clear();
     cache.bare.clear();
     cache.bare_chars.clear();
+    let wt = t.word_table();
+    let table: &[Entry] = wt.map_or(&[], |w| &w.entries);
     for tok in toks {
-        let id = cache.id(t, tok);
-        cache.ids.push(id as u32);
-        let (bare, chars) = cache
-            .entries
-            .get(id)
-            .map_or((0, 0), |e| (e.info.bare, e.bare_chars));
+        let id = cache.id(t, wt, tok);
+        cache.ids.push(id);
+        let (bare, chars) =
+            entry_of(&cache.entries, table, id).map_or((0, 0), |e| (e.info.bare, e.bare_chars));
         cache.bare.push(bare);
         cache.bare_chars.push(chars);
     }
@@ -967,9 +1026,7 @@ pub(crate) fn sentence_rows(
     infos.clear();
     if sent_ctx {
         for (id, g) in ids.iter().zip(gaz.iter()) {
-            let mut inf = entries
-                .get(*id as usize)
-                .map_or_else(Info::default, |e| e.info);
+            let mut inf = entry_of(entries, table, *id).map_or_else(Info::default, |e| e.info);
             inf.gaz = *g;
             infos.push(inf);
         }
@@ -980,17 +1037,17 @@ pub(crate) fn sentence_rows(
     let slen = slen_bucket(n);
     let entry = |j: Option<usize>| {
         j.and_then(|j| ids.get(j))
-            .and_then(|id| entries.get(*id as usize))
+            .and_then(|id| entry_of(entries, table, *id))
     };
+    // A window over the sentence's entries (each resolved once).
+    let (mut m2, mut m1, mut cur, mut p1) = (None, None, entry(Some(0)), entry(Some(1)));
     for i in 0..n {
-        let Some(c) = entry(Some(i)) else {
+        let p2 = entry(Some(i + 2));
+        let Some(c) = cur else {
             rows.push([0; NTAGS]);
+            (m2, m1, cur, p1) = (m1, cur, p1, p2);
             continue;
         };
-        let m1 = entry(i.checked_sub(1));
-        let p1 = entry(Some(i + 1));
-        let m2 = entry(i.checked_sub(2));
-        let p2 = entry(Some(i + 2));
         let mut acc = c.own;
         add(&mut acc, m1.map_or(&*bos_prev, |e| &e.to_next));
         add(&mut acc, p1.map_or(&*eos_next, |e| &e.to_prev));
@@ -1034,6 +1091,7 @@ pub(crate) fn sentence_rows(
             t.add_key(*key, &mut acc);
         }
         rows.push(acc);
+        (m2, m1, cur, p1) = (m1, cur, p1, p2);
     }
 }
 
