@@ -136,15 +136,28 @@ fn bench(c: &mut Criterion) {
                 lang_hint: Some(lang),
             },
         );
+        // Every probability with its f32 bits: a speed change of the scorer
+        // must print the same line.
+        let probs: Vec<String> = model
+            .predict(&doc)
+            .iter()
+            .map(|(l, p)| format!("{}:{p}:{:08x}", l.name(), p.to_bits()))
+            .collect();
         eprintln!(
-            "{name}: {} tokens, top = {:?}",
+            "{name}: {} tokens, predict = {}",
             doc.tokens.len(),
-            model.predict(&doc).first()
+            probs.join(" ")
         );
         // CPU time (not wall time) per article: on the shared, oversubscribed
         // VM criterion's wall-clock figures overstate the per-core cost.
+        // NUTGRAF_TOPICS_CPU_N: calls of this loop (default 20,000; fewer
+        // for a callgrind run).
+        let n = std::env::var("NUTGRAF_TOPICS_CPU_N")
+            .ok()
+            .and_then(|v| v.parse::<u32>().ok())
+            .unwrap_or(20_000)
+            .max(1);
         if let Some(t0) = cpu_ticks() {
-            let n = 20_000u32;
             for _ in 0..n {
                 black_box(model.predict(black_box(&doc)));
             }

@@ -22,6 +22,13 @@ pub struct EvalArgs {
     /// Model file.
     #[arg(long, default_value = "models/topics.bin")]
     pub model: PathBuf,
+    /// Also write every row's full prediction to this file, one line per
+    /// row: id, then `label:bits` for each label with the probability's
+    /// f32 bit pattern in hex. Why bits: a speed change of the scorer must
+    /// leave every probability identical, and rounded figures would hide a
+    /// changed summation order.
+    #[arg(long)]
+    pub dump: Option<PathBuf>,
 }
 
 /// Gold/predicted pairs and the figures derived from them.
@@ -293,6 +300,7 @@ pub fn run(args: &EvalArgs) -> anyhow::Result<()> {
     let rows = read_rows(&args.file)?;
     let mut rep = Report::default();
     let mut skipped = 0usize;
+    let mut dump = String::new();
     for r in &rows {
         let Some(gold) = TopicLabel::from_name(&r.label) else {
             skipped += 1;
@@ -305,7 +313,15 @@ pub fn run(args: &EvalArgs) -> anyhow::Result<()> {
                 lang_hint: Lang::from_hint(&r.lang),
             },
         );
-        let pred = model.predict(&doc).first().map(|p| p.0);
+        let probs = model.predict(&doc);
+        if args.dump.is_some() {
+            let _ = write!(dump, "{}", r.id);
+            for (l, p) in &probs {
+                let _ = write!(dump, " {}:{:08x}", l.name(), p.to_bits());
+            }
+            dump.push('\n');
+        }
+        let pred = probs.first().map(|p| p.0);
         rep.push(r, gold, pred);
     }
     println!(
@@ -319,5 +335,8 @@ pub fn run(args: &EvalArgs) -> anyhow::Result<()> {
         println!("skipped {skipped} rows with a label outside the API label set");
     }
     println!("{}", rep.render(true));
+    if let Some(p) = &args.dump {
+        std::fs::write(p, dump).with_context(|| format!("writing {}", p.display()))?;
+    }
     Ok(())
 }

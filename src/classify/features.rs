@@ -100,6 +100,15 @@ pub fn hash_bytes(seed: u64, b: &[u8]) -> u64 {
     mix64(crate::hash::chunked(seed, b))
 }
 
+/// The norm hash before its finaliser: `hash_bytes(SEED_NORM, b) ==
+/// mix64(norm_hash_raw(b))`. Inference merges a document's tokens on this
+/// value (the finaliser is a bijection, so the merge is the same) and
+/// finalises once per distinct word instead of once per token.
+#[inline]
+pub fn norm_hash_raw(b: &[u8]) -> u64 {
+    crate::hash::chunked(SEED_NORM, b)
+}
+
 #[inline]
 fn bucket(h: u64, seed: u64, mask: u32) -> u32 {
     (mix64(h ^ seed) as u32) & mask

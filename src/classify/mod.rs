@@ -572,6 +572,120 @@ mod tests {
         }
     }
 
+    /// The straightforward version of the fast path's merge: every unit
+    /// occurrence from `features::for_each_occurrence` (the training-side
+    /// enumeration), merged by a linear search in first-occurrence order —
+    /// words (of the text, then of the title), then bigrams, then numbers,
+    /// the order in which the fast path sums them — and scored by
+    /// `score_units`.
+    fn straightforward_scores(
+        m: &TopicModel,
+        doc: &Document<'_>,
+        title: Option<&Document<'_>>,
+    ) -> model::RawScores {
+        let q = m.quant();
+        let head = q.head(doc.lang).expect("head");
+        let table = &q.tables[head.table];
+        let mut occ = Vec::new();
+        features::for_each_occurrence(doc, &q.cfg, false, |u| occ.push(u));
+        if let Some(t) = title {
+            features::for_each_occurrence(t, &q.cfg, true, |u| occ.push(u));
+        }
+        let mut merged: [Vec<features::Unit<'_>>; 3] = [Vec::new(), Vec::new(), Vec::new()];
+        for u in occ {
+            let (class, id) = match u.kind {
+                features::UnitKind::Word { h_norm, .. } => (0, h_norm),
+                features::UnitKind::Bigram => (1, u.key),
+                features::UnitKind::Number => (2, u.key),
+            };
+            let id_of = |x: &features::Unit<'_>| match x.kind {
+                features::UnitKind::Word { h_norm, .. } => h_norm,
+                _ => x.key,
+            };
+            let list = &mut merged[class];
+            match list.iter_mut().find(|x| id_of(x) == id) {
+                Some(x) => x.count += u.count,
+                None => list.push(u),
+            }
+        }
+        let units: Vec<features::Unit<'_>> = merged.concat();
+        q.score_units(
+            table,
+            &units,
+            &mut features::NgramScratch::default(),
+            &mut Vec::new(),
+        )
+    }
+
+    #[test]
+    fn fast_path_is_bit_identical_to_the_straightforward_merge() {
+        // The fast path (raw-hash word slots, pair slots, 8-column rows for
+        // tables of at most 8 labels, vectorised row sums) must give the
+        // same f32 bits as the plain enumeration merged in order, for ar
+        // (13 columns) and en/fr (7): a repeated-word article, a title,
+        // numbers, unknown words, punctuation breaking bigrams.
+        let m = shipped();
+        let mut scratch = model::Scratch::default();
+        let mut long_en = String::new();
+        let mut long_ar = String::new();
+        for i in 0..40 {
+            long_en.push_str(&format!(
+                "The council voted on the new budget for {} schools, and the mayor said the vote was close. Unions warned of strikes{} ",
+                i * 7,
+                if i % 3 == 0 { "!" } else { "." }
+            ));
+            long_ar.push_str(&format!(
+                "صوت المجلس على الميزانية الجديدة لعدد {} من المدارس، وقال العمدة إن التصويت كان متقاربا. ",
+                i * 13
+            ));
+        }
+        let cases: Vec<(String, Option<&str>, Lang)> = vec![
+            (long_en, Some("Council budget vote"), Lang::En),
+            (long_ar, Some("المجلس يصوت على الميزانية"), Lang::Ar),
+            ("Le Premier ministre a présenté le budget 2025 : 12 milliards d'économies, 3 réformes. Le budget sera voté en décembre; zorglubix.".to_string(), None, Lang::Fr),
+            ("Le club a gagné 3-1. Le club, encore! Le club a gagné le championnat.".to_string(), Some("Le club gagne"), Lang::Fr),
+        ];
+        for (text, title, lang) in &cases {
+            let doc = analyze(
+                text,
+                TextOptions {
+                    title: *title,
+                    lang_hint: Some(*lang),
+                },
+            );
+            let tdoc = doc.extra_title.map(|t| {
+                analyze(
+                    t,
+                    TextOptions {
+                        title: None,
+                        lang_hint: Some(*lang),
+                    },
+                )
+            });
+            let want = straightforward_scores(&m, &doc, tdoc.as_ref());
+            let ncols = m.quant().tables[m.quant().head(*lang).expect("head").table]
+                .cols
+                .len();
+            for _ in 0..2 {
+                let (_, _, got) = m
+                    .quant()
+                    .logits(&doc, tdoc.as_ref(), &mut scratch)
+                    .expect("scores");
+                assert_eq!(got.words, want.words, "{text}");
+                assert_eq!(got.known_words, want.known_words, "{text}");
+                for j in 0..ncols {
+                    assert_eq!(
+                        got.acc[j].to_bits(),
+                        want.acc[j].to_bits(),
+                        "{lang:?} column {j}: {} vs {}",
+                        got.acc[j],
+                        want.acc[j]
+                    );
+                }
+            }
+        }
+    }
+
     #[test]
     fn scratch_grows_and_stays_consistent() {
         let m = shipped();
