@@ -1555,6 +1555,54 @@ mod tests {
     }
 
     #[test]
+    fn a_word_table_built_mid_document_is_used_safely() {
+        // The background build may finish while a document is tagged: the
+        // per-document cache then starts over with the table (its ids
+        // point into one table only), and every sentence's rows equal the
+        // reference before and after.
+        let m = model();
+        let base = m.tagger(Lang::Ar).expect("ar");
+        let mut fb = FeatBuf::default();
+        let mut rows = Vec::new();
+        sentences(|lang, sents| {
+            if lang != Lang::Ar {
+                return;
+            }
+            let mut t = base.clone();
+            t.set_frequent_words(
+                sents
+                    .iter()
+                    .flatten()
+                    .map(|x| word(x.raw, x.norm, x.stem))
+                    .collect(),
+            );
+            assert!(t.word_table().is_none());
+            let mut cache = DocCache::default();
+            let half = sents.len() / 2;
+            for (i, toks) in sents.iter().enumerate() {
+                if i == half {
+                    t.build_word_table();
+                }
+                sentence_rows(&t, toks, &mut cache, &mut rows);
+                sentence_features(lang, toks, &t.gaz, &t.trig, &mut fb);
+                assert_eq!(rows, t.reference_rows(&fb), "sentence {i}");
+                let refs = cache
+                    .distinct
+                    .iter()
+                    .filter(|x| x.1 & IN_TABLE != 0)
+                    .count();
+                if i < half {
+                    assert_eq!((cache.table_id, refs), (0, 0));
+                } else {
+                    assert_eq!(Some(cache.table_id), t.word_table().map(|w| w.id));
+                    assert_eq!(refs, cache.len(), "every word is in the table");
+                    assert!(cache.entries.is_empty(), "nothing computed");
+                }
+            }
+        });
+    }
+
+    #[test]
     fn changed_triggers_bypass_the_word_table() {
         // `trig` is public: changed after the table was built, the table's
         // entries (computed with the old triggers) must not be used.
