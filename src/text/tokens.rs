@@ -658,6 +658,11 @@ impl Tokenizer<'_, '_> {
 /// ([`four_arabic_run_letters`]), then two if there are, then one letter
 /// per step; all take exactly the letters [`AR_RUN`] marks (tests compare
 /// with the one-letter loop alone on hostile text).
+///
+/// Why: Arabic words are mostly runs of these letters (~6,000 per 13 KB
+/// article), and the one-letter loop compiled to ~24 instructions per letter
+/// in the release build; the 8- and 4-byte steps cut the text stage of such
+/// an article by ~19 k instructions (callgrind, 1.6 %).
 #[inline(always)]
 fn scan_letter_run(b: &[u8], mut pos: usize) -> (usize, usize, bool) {
     let mut acc = 0u8;
