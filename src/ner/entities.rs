@@ -172,6 +172,11 @@ fn conjunction_waw(doc: &Document<'_>, t: &Token, gaz: &Gazetteer) -> usize {
     usize::from(gaz.is_exact(hash_str(rest)))
 }
 
+/// Does `s` contain an uppercase letter (anywhere: "eBay", "iPhone")?
+fn has_upper(s: &str) -> bool {
+    s.chars().any(char::is_uppercase)
+}
+
 /// Build a mention from a tagged token range (absolute token indices).
 pub fn raw_mention(
     doc: &Document<'_>,
@@ -193,6 +198,20 @@ pub fn raw_mention(
                 .is_some_and(|c| c.is_uppercase() || c.is_numeric())
         }) {
             tokens = tokens.start + k..tokens.end;
+        }
+        // A span without one capital letter ("terme de deux jours de
+        // discussions", "18 mars 2025") is not a name in cased text: the
+        // French tagger, trained on WikiANN's title-like fragments, tags
+        // such lowercase "X de Y" runs in news prose. Only in a sentence
+        // that has capitals at all, so lowercased input keeps its tags.
+        if !all.iter().any(|t| has_upper(doc.token_text(t)))
+            && doc
+                .sentences
+                .get(sentence)
+                .and_then(|s| doc.tokens.get(s.tokens.clone()))
+                .is_some_and(|ts| ts.iter().any(|t| has_upper(doc.token_text(t))))
+        {
+            return None;
         }
     }
     let toks = doc.tokens.get(tokens.clone())?;

@@ -437,6 +437,63 @@ fn titles_roles_and_head_nouns_alone_are_not_names() {
     assert!(has(&e, EntityType::Location, "Rabat"), "{:?}", ents(&e));
 }
 
+#[test]
+fn latin_spans_without_a_capital_are_not_names() {
+    let text = "Le site eBay a ouvert un bureau à Dakar le 18 mars 2025 au terme de deux jours de discussions.";
+    let d = doc(text, Lang::Fr);
+    let trig = train::triggers(Lang::Fr);
+    let spec = [
+        ("eBay", 1, EntityType::Organization),
+        ("Dakar", 1, EntityType::Location),
+        ("18", 3, EntityType::Organization),
+        ("terme", 5, EntityType::Organization),
+    ];
+    let firsts = |raws: &[entities::RawMention], d: &Document<'_>| -> Vec<String> {
+        raws.iter()
+            .map(|m| d.token_text(&d.tokens[m.core.start]).to_string())
+            .collect()
+    };
+    assert_eq!(
+        firsts(&mentions_for(&d, Lang::Fr, &trig, &spec), &d),
+        ["eBay", "Dakar"]
+    );
+    // Lowercased input has no capitals to go by: its spans stay.
+    let lower = text.to_lowercase();
+    let d = doc(&lower, Lang::Fr);
+    let spec = [
+        ("dakar", 1, EntityType::Location),
+        ("18", 3, EntityType::Organization),
+    ];
+    assert_eq!(
+        firsts(&mentions_for(&d, Lang::Fr, &trig, &spec), &d),
+        ["dakar", "18"]
+    );
+    // With the shipped model: a French news paragraph of the kind whose
+    // lowercase "X de Y" runs the WikiANN-trained tagger marks as names.
+    let d = doc(
+        "Au terme de deux jours de discussions parfois tendues, les dirigeants ont adopté une déclaration commune. \
+         La présidente de la Commission européenne a annoncé une enveloppe de douze milliards d'euros pour financer des lignes de transport d'électricité en Mauritanie. \
+         Une trentaine d'organisations de la société civile ont dénoncé la dette, et les commerçants parlaient de milliards sans en voir la couleur.",
+        Lang::Fr,
+    );
+    let e = extract(&d, model());
+    check_invariants(&d, &e);
+    for m in &e.mentions {
+        assert!(
+            d.tokens[m.tokens.clone()]
+                .iter()
+                .any(|t| d.token_text(t).chars().any(char::is_uppercase)),
+            "{:?}",
+            ents(&e)
+        );
+    }
+    assert!(
+        has(&e, EntityType::Location, "Mauritanie"),
+        "{:?}",
+        ents(&e)
+    );
+}
+
 const AR_COORD: &str =
     "عقدت المديرية العامة للأمن الوطني والمديرية العامة لمراقبة التراب الوطني اجتماعا في الرباط.";
 
