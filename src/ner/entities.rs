@@ -199,12 +199,17 @@ pub fn raw_mention(
         }) {
             tokens = tokens.start + k..tokens.end;
         }
-        // A span without one capital letter ("terme de deux jours de
-        // discussions", "18 mars 2025") is not a name in cased text: the
-        // French tagger, trained on WikiANN's title-like fragments, tags
-        // such lowercase "X de Y" runs in news prose. Only in a sentence
-        // that has capitals at all, so lowercased input keeps its tags.
-        if !all.iter().any(|t| has_upper(doc.token_text(t)))
+        // A span of lowercase words without one capital letter ("terme de
+        // deux jours de discussions", "18 mars 2025") is not a name in
+        // cased text: the French tagger, trained on WikiANN's title-like
+        // fragments, tags such "X de Y" runs in news prose. Only in a
+        // sentence that has capitals at all, so lowercased input keeps its
+        // tags; a span with no cased letter at all (an Arabic-script or
+        // CJK name quoted in French or English, a number) is not judged.
+        if all
+            .iter()
+            .any(|t| doc.token_text(t).chars().any(char::is_lowercase))
+            && !all.iter().any(|t| has_upper(doc.token_text(t)))
             && doc
                 .sentences
                 .get(sentence)

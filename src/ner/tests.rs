@@ -439,7 +439,7 @@ fn titles_roles_and_head_nouns_alone_are_not_names() {
 
 #[test]
 fn latin_spans_without_a_capital_are_not_names() {
-    let text = "Le site eBay a ouvert un bureau à Dakar le 18 mars 2025 au terme de deux jours de discussions.";
+    let text = "Le site eBay a ouvert un bureau à Dakar le 18 mars 2025 au terme de deux jours de discussions avec حموشي.";
     let d = doc(text, Lang::Fr);
     let trig = train::triggers(Lang::Fr);
     let spec = [
@@ -447,6 +447,7 @@ fn latin_spans_without_a_capital_are_not_names() {
         ("Dakar", 1, EntityType::Location),
         ("18", 3, EntityType::Organization),
         ("terme", 5, EntityType::Organization),
+        ("حموشي", 1, EntityType::Person),
     ];
     let firsts = |raws: &[entities::RawMention], d: &Document<'_>| -> Vec<String> {
         raws.iter()
@@ -455,7 +456,7 @@ fn latin_spans_without_a_capital_are_not_names() {
     };
     assert_eq!(
         firsts(&mentions_for(&d, Lang::Fr, &trig, &spec), &d),
-        ["eBay", "Dakar"]
+        ["eBay", "Dakar", "حموشي"]
     );
     // Lowercased input has no capitals to go by: its spans stay.
     let lower = text.to_lowercase();
