@@ -581,13 +581,16 @@ impl DocCache {
         self.distinct.is_empty()
     }
 
-    fn prepare(&mut self, t: &LangTagger) {
+    /// `wt` is the tagger's word table as the caller read it once for the
+    /// whole sentence: reading it again here could see a table whose build
+    /// finished in between, and record it while the sentence used none.
+    fn prepare(&mut self, t: &LangTagger, wt: Option<&WordTable>) {
         let id = t.id();
         // The word table appears once its background build is done (then
         // the cache starts over: ids of computed entries would do, but
         // one rule is simpler), and a tagger's table is never replaced
         // while a document is tagged; checked anyway, like the owner.
-        let table_id = t.word_table().map_or(0, |w| w.id);
+        let table_id = wt.map_or(0, |w| w.id);
         if self.owner == id
             && self.table_id == table_id
             && self.distinct.len() < MAX_ENTRIES
@@ -986,11 +989,11 @@ pub(crate) fn sentence_rows(
     rows: &mut Vec<Row>,
 ) {
     rows.clear();
-    cache.prepare(t);
+    let wt = t.word_table();
+    cache.prepare(t, wt);
     cache.ids.clear();
     cache.bare.clear();
     cache.bare_chars.clear();
-    let wt = t.word_table();
     let table: &[Entry] = wt.map_or(&[], |w| &w.entries);
     for tok in toks {
         let id = cache.id(t, wt, tok);
