@@ -48,7 +48,13 @@ pub struct QRow {
 }
 
 /// A word of the pre-summed word table (32 bytes: half a cache line).
+///
+/// Aligned to 32 so that an entry never straddles two cache lines: the table
+/// is one large allocation starting 16 bytes into a page, so at alignment 8
+/// every other entry began 48 bytes into a line with its row in the next
+/// line (two misses for one word).
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
+#[repr(align(32))]
 pub struct WordEntry {
     /// Unit key (`features::word_key`); 0 = empty slot.
     pub key: u64,
@@ -366,6 +372,9 @@ pub struct Scratch {
     n_nums: usize,
     ngram: NgramScratch,
     feats: Vec<(u32, f32)>,
+    /// Per distinct bigram, in first-occurrence order: its idf and bucket
+    /// row, read ahead of scoring (see [`QuantModel::logits`]).
+    bigrams: Vec<(f32, Option<QRow>)>,
     /// `sublinear_tf(i)` for integer counts.
     tf: Vec<f32>,
 }
@@ -382,6 +391,7 @@ impl Default for Scratch {
             n_nums: 0,
             ngram: NgramScratch::default(),
             feats: Vec::new(),
+            bigrams: Vec::new(),
             tf: (0..TF_TABLE)
                 .map(|i| features::sublinear_tf(i as f32))
                 .collect(),
@@ -691,7 +701,7 @@ impl QuantModel {
             ngram,
             feats,
             tf,
-            ..
+            bigrams,
         } = scratch;
         let tf_of = |c: f32| -> f32 {
             let i = c as usize;
@@ -702,6 +712,27 @@ impl QuantModel {
             }
             features::sublinear_tf(c)
         };
+        // The bigrams' idf bytes and bucket rows are random reads over
+        // 6 MB (one idf byte in 1 MB, one row in 5 MB per bigram: cache
+        // misses). Read in the scoring loop, among the word lookups and the
+        // row sums, few of them were in flight at once; gathered first in
+        // a loop with nothing else to do, the processor overlaps them, and
+        // the word loop below runs while the last ones arrive. The sums are
+        // unchanged: same values, same order (words, bigrams, numbers).
+        // Paired timing of this function on the Arabic sample, with 4 MB /
+        // 48 MB written between calls to evict the caches: -2 to -10 % /
+        // -8 to -11 %; +5 to +9 % when everything is in cache (which the
+        // rest of the pipeline never leaves it).
+        bigrams.clear();
+        for p in pairs.iter().filter_map(|&s| pslots.get(s as usize)) {
+            let h = |i: u64| went.get(i as usize).map_or(0, |e| e.h);
+            let key = features::bigram_key(h(p.pair >> 32), h(p.pair & 0xffff_ffff));
+            let b = features::unit_bucket(key, umask) as usize;
+            bigrams.push((
+                features::idf_of(key, &self.idf),
+                t.rows.get(b & mask).copied(),
+            ));
+        }
         for e in went.iter() {
             let d = if e.title {
                 title_doc.unwrap_or(doc)
@@ -741,6 +772,17 @@ impl QuantModel {
                 }
             }
         }
+        for (p, &(idf, row)) in pairs
+            .iter()
+            .filter_map(|&s| pslots.get(s as usize))
+            .zip(bigrams.iter())
+        {
+            let w = tf_of(p.count) * idf * cfg.bigram_weight;
+            sum_sq += w * w;
+            if let Some(r) = &row {
+                axpy::<N>(&mut acc, r, w);
+            }
+        }
         let mut unit = |key: u64, count: f32, weight: f32| {
             let w = tf_of(count) * features::idf_of(key, &self.idf) * weight;
             sum_sq += w * w;
@@ -749,11 +791,6 @@ impl QuantModel {
                 axpy::<N>(&mut acc, r, w);
             }
         };
-        for p in pairs.iter().filter_map(|&s| pslots.get(s as usize)) {
-            let h = |i: u64| went.get(i as usize).map_or(0, |e| e.h);
-            let key = features::bigram_key(h(p.pair >> 32), h(p.pair & 0xffff_ffff));
-            unit(key, p.count, cfg.bigram_weight);
-        }
         for &d in num_order.iter().take(*n_nums) {
             let count = nums.get(d as usize).copied().unwrap_or(0.0);
             unit(features::number_key_of_digits(d as usize), count, 1.0);
