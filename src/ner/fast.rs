@@ -403,6 +403,10 @@ pub struct DocCache {
     /// with [`IN_TABLE`] set, into the tagger's word table: a frequent
     /// word's entry is referenced there, not copied.
     distinct: Vec<(u64, u32)>,
+    /// The gazetteer's one-token step of each distinct token (parallel to
+    /// `distinct`; `Gazetteer::first_step` of its matching key): two hash
+    /// lookups per distinct token instead of per occurrence.
+    first_gaz: Vec<u32>,
     /// Entries computed for this document (tokens not in the word table).
     entries: Vec<Entry>,
     text: String,
@@ -416,6 +420,7 @@ pub struct DocCache {
     ids: Vec<u32>,
     bare: Vec<u64>,
     bare_chars: Vec<u32>,
+    first: Vec<u32>,
     gaz: Vec<u32>,
     infos: Vec<Info>,
     /// The keys of one token that are looked up one by one.
@@ -566,6 +571,7 @@ impl DocCache {
         self.table_id = 0;
         self.index.clear();
         self.distinct.clear();
+        self.first_gaz.clear();
         self.entries.clear();
         self.text.clear();
         self.shapes.index.clear();
@@ -610,9 +616,10 @@ impl DocCache {
         self.eos_next2 = sum!(t, |k| from_next2(None, k));
     }
 
-    /// The entry id of a token (see `distinct`), computing its features
-    /// and sums on a miss. `wt`: the tagger's word table, if built.
-    fn id(&mut self, t: &LangTagger, wt: Option<&WordTable>, tok: &TokView<'_>) -> u32 {
+    /// The entry id of a token (see `distinct`) and its gazetteer one-token
+    /// step (`first_gaz`), computing them on a miss. `wt`: the tagger's
+    /// word table, if built.
+    fn id(&mut self, t: &LangTagger, wt: Option<&WordTable>, tok: &TokView<'_>) -> (u32, u32) {
         let h = hash_str(tok.raw);
         let (distinct, entries, text) = (&self.distinct, &self.entries, &self.text);
         let found = probe(&self.index, h, |i| {
@@ -628,7 +635,10 @@ impl DocCache {
         });
         match found {
             // (Always there: `probe` found it.)
-            Ok(i) => distinct.get(i).map_or(u32::MAX, |x| x.1),
+            Ok(i) => (
+                distinct.get(i).map_or(u32::MAX, |x| x.1),
+                self.first_gaz.get(i).copied().unwrap_or(0),
+            ),
             Err(slot) => self.insert(t, wt, tok, h, slot),
         }
     }
@@ -646,7 +656,7 @@ impl DocCache {
         tok: &TokView<'_>,
         h: u64,
         slot: Option<usize>,
-    ) -> u32 {
+    ) -> (u32, u32) {
         let id = match wt.and_then(|w| w.get(t, tok, h)) {
             Some(i) => i as u32 | IN_TABLE,
             None => {
@@ -658,15 +668,18 @@ impl DocCache {
                 (self.entries.len() - 1) as u32
             }
         };
+        let table: &[Entry] = wt.map_or(&[], |w| &w.entries);
+        let first = entry_of(&self.entries, table, id).map_or(0, |e| t.gaz.first_step(e.info.bare));
         let pos = self.distinct.len();
         self.distinct.push((h, id));
+        self.first_gaz.push(first);
         if let Some(slot) = slot.and_then(|s| self.index.get_mut(s)) {
             *slot = pos as u32 + 1;
         }
         if self.distinct.len() * 2 > self.index.len() {
             regrow(&mut self.index, self.distinct.iter().map(|x| x.0));
         }
-        id
+        (id, first)
     }
 
     /// Matching key of every token of the last tagged sentence: the hash
@@ -994,10 +1007,12 @@ pub(crate) fn sentence_rows(
     cache.ids.clear();
     cache.bare.clear();
     cache.bare_chars.clear();
+    cache.first.clear();
     let table: &[Entry] = wt.map_or(&[], |w| &w.entries);
     for tok in toks {
-        let id = cache.id(t, wt, tok);
+        let (id, first) = cache.id(t, wt, tok);
         cache.ids.push(id);
+        cache.first.push(first);
         let (bare, chars) =
             entry_of(&cache.entries, table, id).map_or((0, 0), |e| (e.info.bare, e.bare_chars));
         cache.bare.push(bare);
@@ -1012,6 +1027,7 @@ pub(crate) fn sentence_rows(
         eos_next2,
         ids,
         bare,
+        first,
         gaz,
         infos,
         keys,
@@ -1019,7 +1035,7 @@ pub(crate) fn sentence_rows(
     } = cache;
     gaz.clear();
     gaz.resize(toks.len(), 0);
-    t.gaz.annotate(bare, gaz);
+    t.gaz.annotate_from(bare, first, gaz);
     let any_gaz = gaz.iter().any(|g| *g != 0);
     // Latin script: infos with their gazetteer bits and sentence context
     // (both context-dependent, so never stored in the cache entries). Not

@@ -51,6 +51,9 @@ pub fn trig_class(name: &str) -> Option<u32> {
         .map(|i| i as u32)
 }
 
+/// Bit of [`Gazetteer::first_step`]: a longer entry starts with the token.
+pub const FIRST_IS_PREFIX: u32 = 1 << 16;
+
 /// Longest entry, in tokens; longer entries are dropped at build time.
 pub const MAX_ENTRY_TOKENS: usize = 8;
 
@@ -107,31 +110,72 @@ impl Gazetteer {
         if self.entries.is_empty() {
             return;
         }
-        for i in 0..keys.len() {
-            let mut h = SEQ_START;
-            for len in 1..=MAX_ENTRY_TOKENS {
+        self.annotate_with(
+            keys,
+            |i| keys.get(i).map_or(0, |k| self.first_step(*k)),
+            out,
+        );
+    }
+
+    /// [`Gazetteer::annotate`] with the one-token step of each token given
+    /// (`first[i]` = `first_step(keys[i])`): its two hash lookups depend on
+    /// the token alone, so the tagger's per-document cache keeps them per
+    /// distinct token (issue 9) and only the rare multi-token continuations
+    /// are looked up per occurrence. Same output as `annotate`.
+    pub fn annotate_from(&self, keys: &[u64], first: &[u32], out: &mut [u32]) {
+        if self.entries.is_empty() {
+            return;
+        }
+        self.annotate_with(keys, |i| first.get(i).copied().unwrap_or(0), out);
+    }
+
+    /// The one-token step of [`Gazetteer::annotate`] for a token's key: the
+    /// class bits of the one-token entry (below bit 16: classes are < 16),
+    /// plus [`FIRST_IS_PREFIX`] when a longer entry starts with the token.
+    pub fn first_step(&self, key: u64) -> u32 {
+        let h = seq_extend(SEQ_START, key);
+        let bits = self.entries.get(&h).copied().unwrap_or(0) & 0xFFFF;
+        if self.prefixes.contains(&h) {
+            bits | FIRST_IS_PREFIX
+        } else {
+            bits
+        }
+    }
+
+    fn annotate_with(&self, keys: &[u64], first: impl Fn(usize) -> u32, out: &mut [u32]) {
+        let n = keys.len();
+        let mark = |out: &mut [u32], i: usize, len: usize, mut b: u32| {
+            while b != 0 {
+                let c = b.trailing_zeros();
+                b &= b - 1;
+                if let Some(o) = out.get_mut(i) {
+                    *o |= 1 << (2 * c);
+                }
+                for o in out.iter_mut().skip(i + 1).take(len - 1) {
+                    *o |= 1 << (2 * c + 1);
+                }
+                // The whole line is one entry (list items, titles).
+                if i == 0 && len == n {
+                    for o in out.iter_mut() {
+                        *o |= 1 << (16 + c);
+                    }
+                }
+            }
+        };
+        for (i, k) in keys.iter().enumerate() {
+            let f = first(i);
+            mark(out, i, 1, f & !FIRST_IS_PREFIX);
+            if f & FIRST_IS_PREFIX == 0 {
+                continue;
+            }
+            let mut h = seq_extend(SEQ_START, *k);
+            for len in 2..=MAX_ENTRY_TOKENS {
                 let Some(k) = keys.get(i + len - 1) else {
                     break;
                 };
                 h = seq_extend(h, *k);
                 if let Some(bits) = self.entries.get(&h) {
-                    let mut b = *bits;
-                    while b != 0 {
-                        let c = b.trailing_zeros();
-                        b &= b - 1;
-                        if let Some(o) = out.get_mut(i) {
-                            *o |= 1 << (2 * c);
-                        }
-                        for o in out.iter_mut().skip(i + 1).take(len - 1) {
-                            *o |= 1 << (2 * c + 1);
-                        }
-                        // The whole line is one entry (list items, titles).
-                        if i == 0 && len == keys.len() {
-                            for o in out.iter_mut() {
-                                *o |= 1 << (16 + c);
-                            }
-                        }
-                    }
+                    mark(out, i, len, *bits);
                 }
                 if !self.prefixes.contains(&h) {
                     break;
@@ -266,5 +310,36 @@ mod tests {
         let mut out2 = vec![0u32; keys.len()];
         g2.annotate(&keys, &mut out2);
         assert_eq!(out, out2);
+    }
+
+    #[test]
+    fn annotate_from_first_steps_equals_annotate() {
+        // Entries of 1–4 tokens over a small vocabulary (shared prefixes,
+        // one-token entries that also start longer ones, several classes):
+        // random sentences must get the same bits both ways.
+        let mut r = crate::ner::hash::XorShift::new(5);
+        let voc: Vec<u64> = (0..12).map(|i| hash_str(&format!("w{i}"))).collect();
+        let mut g = Gazetteer::default();
+        for e in 0..40 {
+            let len = 1 + e % 4;
+            let toks: Vec<u64> = (0..len)
+                .map(|_| voc[(r.next_u64() % 12) as usize])
+                .collect();
+            g.insert(&toks, (r.next_u64() % 5) as u32);
+        }
+        let mut marked = 0;
+        for _ in 0..2000 {
+            let n = 1 + (r.next_u64() % 9) as usize;
+            let keys: Vec<u64> = (0..n).map(|_| voc[(r.next_u64() % 12) as usize]).collect();
+            let first: Vec<u32> = keys.iter().map(|k| g.first_step(*k)).collect();
+            let mut a = vec![0u32; n];
+            let mut b = vec![0u32; n];
+            g.annotate(&keys, &mut a);
+            g.annotate_from(&keys, &first, &mut b);
+            assert_eq!(a, b, "{keys:?}");
+            marked += a.iter().filter(|x| **x != 0).count();
+        }
+        assert!(marked > 1000, "{marked}");
+        assert_eq!(g.first_step(hash_str("not in the list")), 0);
     }
 }
