@@ -363,6 +363,15 @@ fn split_coordination_keyed(
     (range.clone(), range.end)
 }
 
+/// What [`propagate`] knows of a token-sequence hash.
+#[derive(Default, Clone, Copy)]
+struct Known {
+    /// A mention with these keys was found: its type.
+    ty: Option<EntityType>,
+    /// A longer found mention starts with these keys.
+    prefix: bool,
+}
+
 /// Document-level consistency: a name the tagger found once is a name
 /// elsewhere in the same article too, typically in the title, where the
 /// tagger has no context ("حموشي يستقبل ..." after "عبد اللطيف حموشي" in the
@@ -385,19 +394,33 @@ fn propagate(
     // Keys are already mixed 64-bit hashes: the pass-through hasher skips
     // SipHash, which was 3.6% of the instructions of a whole ~1,100-word
     // Arabic analysis (callgrind, issue 9 / BENCHMARKS.md).
-    let mut known: gazetteer::U64Map<EntityType> = gazetteer::U64Map::default();
+    //
+    // One map holds the known runs (their type: the first found wins) AND
+    // every proper prefix of a known run: a token run stops at the first
+    // sequence hash that is neither, so most starts cost one lookup
+    // instead of up to MAX_RUN (issue 9). Same answers, since a run that
+    // is not a prefix of a known one cannot extend into one (up to 64-bit
+    // sequence-hash collisions, which the matching already accepts).
+    let mut known: gazetteer::U64Map<Known> = gazetteer::U64Map::default();
     for m in raws.iter() {
         if m.keys.len() <= MAX_RUN {
-            let h = m
-                .keys
-                .iter()
-                .fold(hash::SEQ_START, |h, k| hash::seq_extend(h, *k));
-            known.entry(h).or_insert(m.etype);
+            let mut h = hash::SEQ_START;
+            for (n, k) in m.keys.iter().enumerate() {
+                h = hash::seq_extend(h, *k);
+                if n + 1 < m.keys.len() {
+                    known.entry(h).or_default().prefix = true;
+                }
+            }
+            known.entry(h).or_default().ty.get_or_insert(m.etype);
         }
         if m.etype == EntityType::Person && m.keys.len() >= 2 {
             if let Some(last) = m.keys.last() {
                 let h = hash::seq_extend(hash::SEQ_START, *last);
-                known.entry(h).or_insert(EntityType::Person);
+                known
+                    .entry(h)
+                    .or_default()
+                    .ty
+                    .get_or_insert(EntityType::Person);
             }
         }
     }
@@ -432,8 +455,14 @@ fn propagate(
                         break;
                     }
                     h = hash::seq_extend(h, key(j).0);
-                    if let Some(ty) = known.get(&h) {
-                        found = Some((len, *ty));
+                    let Some(k) = known.get(&h) else {
+                        break;
+                    };
+                    if let Some(ty) = k.ty {
+                        found = Some((len, ty));
+                    }
+                    if !k.prefix {
+                        break;
                     }
                 }
             }
@@ -456,3 +485,177 @@ fn propagate(
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod propagate_tests {
+    use super::*;
+    use crate::text::{analyze, TextOptions};
+
+    /// `propagate` before the prefix entries (issue 9): every start looks
+    /// up all MAX_RUN run lengths. The reference for the test below.
+    fn propagate_reference(
+        doc: &Document<'_>,
+        tagger: &LangTagger,
+        keys: &[(u64, u32)],
+        covered: &[bool],
+        raws: &mut Vec<entities::RawMention>,
+    ) {
+        const MAX_RUN: usize = 4;
+        if raws.is_empty() {
+            return;
+        }
+        let lang = tagger.lang;
+        let key = |i: usize| token_key(doc, lang, keys, i);
+        let mut known: std::collections::HashMap<u64, EntityType> = Default::default();
+        for m in raws.iter() {
+            if m.keys.len() <= MAX_RUN {
+                let h = m
+                    .keys
+                    .iter()
+                    .fold(hash::SEQ_START, |h, k| hash::seq_extend(h, *k));
+                known.entry(h).or_insert(m.etype);
+            }
+            if m.etype == EntityType::Person && m.keys.len() >= 2 {
+                if let Some(last) = m.keys.last() {
+                    let h = hash::seq_extend(hash::SEQ_START, *last);
+                    known.entry(h).or_insert(EntityType::Person);
+                }
+            }
+        }
+        let mut added = Vec::new();
+        for (si, s) in doc.sentences.iter().enumerate() {
+            if s.role == Role::Boilerplate {
+                continue;
+            }
+            let mut i = s.tokens.start;
+            while i < s.tokens.end {
+                let ok = !covered[i] && {
+                    let t = &doc.tokens[i];
+                    let (key_hash, key_len) = key(i);
+                    t.kind == crate::text::TokenKind::Word
+                        && key_len >= 3
+                        && tagger.trig.lookup(key_hash) == 0
+                        && (lang == Lang::Ar
+                            || doc
+                                .token_text(t)
+                                .chars()
+                                .next()
+                                .is_some_and(char::is_uppercase))
+                };
+                let mut found = None;
+                if ok {
+                    let mut h = hash::SEQ_START;
+                    for len in 1..=MAX_RUN {
+                        let j = i + len - 1;
+                        if j >= s.tokens.end || covered[j] {
+                            break;
+                        }
+                        h = hash::seq_extend(h, key(j).0);
+                        if let Some(ty) = known.get(&h) {
+                            found = Some((len, *ty));
+                        }
+                    }
+                }
+                if let Some((len, ty)) = found {
+                    if let Some(m) =
+                        entities::raw_mention(doc, lang, &tagger.trig, si, i..i + len, ty)
+                    {
+                        added.push(m);
+                    }
+                    i += len;
+                } else {
+                    i += 1;
+                }
+            }
+        }
+        if !added.is_empty() {
+            raws.extend(added);
+            raws.sort_by_key(|m| m.tokens.start);
+        }
+    }
+
+    #[test]
+    fn propagate_equals_the_reference() {
+        let p = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("models/ner.bin");
+        let model = match NerModel::load(&p) {
+            Ok(m) => m,
+            Err(e) => panic!("shipped model models/ner.bin must load: {e}"),
+        };
+        // Our own texts: names repeated alone, in longer runs and as
+        // prefixes of longer names.
+        let texts = [
+            (
+                Lang::Ar,
+                "عبد اللطيف حموشي في الرباط. استقبل حموشي وفد الرباط. عبد اللطيف حموشي وعبد اللطيف \
+                 في الدار البيضاء، ثم الدار البيضاء الكبرى والدار. اللطيف حموشي عبد الرباط الدار البيضاء حموشي.",
+            ),
+            (
+                Lang::Fr,
+                "Jean Pierre Dupont à Paris. Dupont et Jean Pierre visitent Paris Nord. Jean Pierre \
+                 Dupont Martin et Pierre Dupont. Paris Nord Est et Jean à Paris.",
+            ),
+        ];
+        let mut r = hash::XorShift::new(3);
+        let (mut runs, mut longer) = (0usize, 0usize);
+        for (lang, text) in texts {
+            let Some(tagger) = model.tagger(lang) else {
+                panic!("{lang:?}");
+            };
+            let doc = analyze(
+                text,
+                TextOptions {
+                    title: None,
+                    lang_hint: Some(lang),
+                },
+            );
+            let n = doc.tokens.len();
+            let keys = vec![NOT_TAGGED; n];
+            let tagged: Vec<(usize, Range<usize>)> = doc
+                .sentences
+                .iter()
+                .enumerate()
+                .filter(|(_, s)| s.role != Role::Boilerplate)
+                .flat_map(|(si, s)| {
+                    (s.tokens.start..s.tokens.end).flat_map(move |a| {
+                        (a + 1..=(a + 4).min(s.tokens.end)).map(move |b| (si, a..b))
+                    })
+                })
+                .collect();
+            let types = [
+                EntityType::Person,
+                EntityType::Location,
+                EntityType::Organization,
+            ];
+            for _ in 0..400 {
+                // A few "tagged" mentions, the rest of the text untagged.
+                let mut covered = vec![false; n];
+                let mut raws = Vec::new();
+                for _ in 0..1 + r.next_u64() % 4 {
+                    let (si, range) = tagged[(r.next_u64() % tagged.len() as u64) as usize].clone();
+                    let ty = types[(r.next_u64() % 3) as usize];
+                    for c in &mut covered[range.clone()] {
+                        *c = true;
+                    }
+                    if let Some(m) = entities::raw_mention(&doc, lang, &tagger.trig, si, range, ty)
+                    {
+                        raws.push(m);
+                    }
+                }
+                raws.sort_by_key(|m| m.tokens.start);
+                let tagged_now: Vec<Range<usize>> = raws.iter().map(|m| m.tokens.clone()).collect();
+                let mut want = raws.clone();
+                propagate(&doc, tagger, &keys, &covered, &mut raws);
+                propagate_reference(&doc, tagger, &keys, &covered, &mut want);
+                let got: Vec<_> = raws.iter().map(|m| (m.tokens.clone(), m.etype)).collect();
+                let exp: Vec<_> = want.iter().map(|m| (m.tokens.clone(), m.etype)).collect();
+                assert_eq!(got, exp, "{lang:?}");
+                for m in raws.iter().filter(|m| !tagged_now.contains(&m.tokens)) {
+                    runs += 1;
+                    longer += usize::from(m.tokens.len() >= 2);
+                }
+            }
+        }
+        // Not vacuous: mentions were added, multi-token ones among them.
+        assert!(runs > 100 && longer > 20, "{runs} {longer}");
+    }
+}
