@@ -353,10 +353,19 @@ mod tests {
     /// second turned it into U+2002.
     #[test]
     fn quad_spaces_fold_the_same_on_both_paths() {
-        for s in ["\u{2000}", "a\u{2000}b", "Ⱥ\u{2000}", "\u{2001}x", "ⱥ\u{2001}"] {
+        for s in [
+            "\u{2000}",
+            "a\u{2000}b",
+            "Ⱥ\u{2000}",
+            "\u{2001}x",
+            "ⱥ\u{2001}",
+        ] {
             let once = fold(s);
             assert_eq!(fold(&once), once, "{s:?}");
-            assert!(!once.contains(['\u{2000}', '\u{2001}']), "{s:?} -> {once:?}");
+            assert!(
+                !once.contains(['\u{2000}', '\u{2001}']),
+                "{s:?} -> {once:?}"
+            );
         }
         assert_eq!(fold("Ⱥ\u{2000}"), fold("ⱥ\u{2000}"));
     }
