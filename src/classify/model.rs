@@ -399,6 +399,16 @@ impl Default for Scratch {
     }
 }
 
+/// Empty `v`, and free it when a huge document made it outgrow what a
+/// news article needs ([`MAX_KEPT_SLOTS`] entries).
+fn clear_or_drop<T>(v: &mut Vec<T>) {
+    if v.capacity() > MAX_KEPT_SLOTS {
+        *v = Vec::new();
+    } else {
+        v.clear();
+    }
+}
+
 impl Scratch {
     /// Forget the previous document: clear the used slots (or give back
     /// what a monster document made the indices grow to).
@@ -421,8 +431,14 @@ impl Scratch {
                 }
             }
         }
-        self.words.clear();
-        self.pairs.clear();
+        // The per-entry vectors are given back after a monster document
+        // too, like the indices above: a worker keeps its scratch for its
+        // whole life, and one hostile 1 MiB text would otherwise pin
+        // ~14 MB of bigram rows in that thread for good.
+        clear_or_drop(&mut self.words);
+        clear_or_drop(&mut self.pairs);
+        clear_or_drop(&mut self.feats);
+        clear_or_drop(&mut self.bigrams);
         self.nums = [0.0; NUM_KINDS];
         self.n_nums = 0;
     }
@@ -1156,6 +1172,25 @@ mod tests {
                 assert!(t.find_word(k).is_none(), "{k:x}");
             }
         }
+    }
+
+    #[test]
+    fn reset_gives_back_what_a_monster_document_grew() {
+        let mut sc = Scratch::default();
+        let n = MAX_KEPT_SLOTS + 1;
+        sc.bigrams.resize(n, (0.0, None));
+        sc.feats.resize(n, (0, 0.0));
+        sc.pairs.resize(n, 0);
+        sc.reset();
+        assert!(sc.bigrams.capacity() <= MAX_KEPT_SLOTS);
+        assert!(sc.feats.capacity() <= MAX_KEPT_SLOTS);
+        assert!(sc.pairs.capacity() <= MAX_KEPT_SLOTS);
+        // An article-sized document keeps its buffers (no reallocation).
+        sc.bigrams.resize(1000, (0.0, None));
+        let cap = sc.bigrams.capacity();
+        sc.reset();
+        assert!(sc.bigrams.is_empty());
+        assert_eq!(sc.bigrams.capacity(), cap);
     }
 
     #[test]
