@@ -189,10 +189,10 @@ mod tests {
             } else {
                 x | 1
             };
+            // None of these is a stop word, so every pass is a false
+            // positive of the filter.
             if s.may_contain(h) {
                 passed += 1;
-                // A pass is only a false positive if the slots say no.
-                let _ = s.contains(h);
             }
         }
         assert!(passed < 20_000 / 50, "filter passes {passed} of 20,000");
