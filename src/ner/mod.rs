@@ -372,6 +372,11 @@ struct Known {
     prefix: bool,
 }
 
+/// Longest run of tokens (a mention's key sequence) that document-level
+/// propagation matches; shared with the test's reference algorithm so the
+/// two cannot drift apart.
+const MAX_RUN: usize = 4;
+
 /// Document-level consistency: a name the tagger found once is a name
 /// elsewhere in the same article too, typically in the title, where the
 /// tagger has no context ("حموشي يستقبل ..." after "عبد اللطيف حموشي" in the
@@ -385,7 +390,6 @@ fn propagate(
     covered: &[bool],
     raws: &mut Vec<entities::RawMention>,
 ) {
-    const MAX_RUN: usize = 4;
     if raws.is_empty() {
         return;
     }
@@ -500,7 +504,6 @@ mod propagate_tests {
         covered: &[bool],
         raws: &mut Vec<entities::RawMention>,
     ) {
-        const MAX_RUN: usize = 4;
         if raws.is_empty() {
             return;
         }
