@@ -65,7 +65,7 @@ use super::features::{
     T_SLEN_SHAPE, T_STEM, T_SUF, T_SUF3_M1, T_SUF3_P1, T_SUF5, T_TRIG_0, T_TRIG_M1, T_TRIG_M2,
     T_TRIG_P1,
 };
-use super::gazetteer::Triggers;
+use super::gazetteer::{Gazetteer, Triggers};
 use super::hash::{hash_str, key1, key2, mix};
 use super::model::{varint, vget, viterbi_rows, LangTagger, Scratch, Table, NTAGS};
 use crate::model_file::ModelError;
@@ -370,6 +370,10 @@ struct Entry {
     stem_len: usize,
     /// Code points of the matching key (`features::match_key`).
     bare_chars: u32,
+    /// The gazetteer's one-token step of the matching key
+    /// (`Gazetteer::first_step`). Valid because a tagger's gazetteer never
+    /// changes under its word table (`LangTagger::gaz_mut` drops it).
+    first_gaz: u32,
     /// Does `context_keys_latin(&info)` give any key? (Never for Arabic,
     /// whose tokens then skip the call.)
     latin_ctx: bool,
@@ -660,7 +664,15 @@ impl DocCache {
         let id = match wt.and_then(|w| w.get(t, tok, h)) {
             Some(i) => i as u32 | IN_TABLE,
             None => {
-                let e = new_entry(t.table(), t.lang, &t.trig, tok, h, self.text.len());
+                let e = new_entry(
+                    t.table(),
+                    t.lang,
+                    t.trig(),
+                    t.gaz(),
+                    tok,
+                    h,
+                    self.text.len(),
+                );
                 self.text.push_str(tok.raw);
                 self.text.push_str(tok.norm);
                 self.text.push_str(tok.stem);
@@ -669,7 +681,7 @@ impl DocCache {
             }
         };
         let table: &[Entry] = wt.map_or(&[], |w| &w.entries);
-        let first = entry_of(&self.entries, table, id).map_or(0, |e| t.gaz.first_step(e.info.bare));
+        let first = entry_of(&self.entries, table, id).map_or(0, |e| e.first_gaz);
         let pos = self.distinct.len();
         self.distinct.push((h, id));
         self.first_gaz.push(first);
@@ -701,6 +713,7 @@ fn new_entry(
     w: &Table,
     lang: Lang,
     trig: &Triggers,
+    gaz: &Gazetteer,
     tok: &TokView<'_>,
     h: u64,
     at: usize,
@@ -710,6 +723,7 @@ fn new_entry(
     Entry {
         h,
         at,
+        first_gaz: gaz.first_step(info.bare),
         raw_len: tok.raw.len(),
         norm_len: tok.norm.len(),
         stem_len: tok.stem.len(),
@@ -772,6 +786,7 @@ impl WordTable {
         w: &Table,
         lang: Lang,
         trig: &Triggers,
+        gaz: &Gazetteer,
         words: &[Word],
         go: &dyn Fn() -> bool,
     ) -> WordTable {
@@ -804,7 +819,7 @@ impl WordTable {
             let Err(Some(slot)) = found else {
                 continue;
             };
-            let e = new_entry(w, lang, trig, &tok, h, t.text.len());
+            let e = new_entry(w, lang, trig, gaz, &tok, h, t.text.len());
             t.text.push_str(tok.raw);
             t.text.push_str(tok.norm);
             t.text.push_str(tok.stem);
@@ -826,9 +841,11 @@ impl WordTable {
     }
 
     /// The index of the entry of `tok` (raw-text hash `h`), if the table
-    /// has it and it is still valid for tagger `t`: same language, and the
-    /// trigger and cluster values it was computed with are those of
-    /// `t.trig` (public, so it may have been changed after loading).
+    /// has it and it is valid for tagger `t`: same language (a public
+    /// field). The triggers, clusters and gazetteer the entries were
+    /// computed with are the tagger's: changing them drops the table
+    /// (`LangTagger::trig_mut`), so they are not re-checked here (that
+    /// was two random lookups per first occurrence of a frequent word).
     /// Strings are compared in full: a hash collision never matches.
     #[inline]
     fn get(&self, t: &LangTagger, tok: &TokView<'_>, h: u64) -> Option<usize> {
@@ -842,11 +859,7 @@ impl WordTable {
                 .is_some_and(|e| e.h == h && same(text, e, tok))
         })
         .ok()?;
-        let e = entries.get(i)?;
-        let b = e.info.bare;
-        let still =
-            t.trig.lookup(b) == e.info.trig && t.trig.clusters.lookup(b) == (e.info.cl, e.info.clc);
-        still.then_some(i)
+        Some(i)
     }
 }
 
@@ -1038,7 +1051,7 @@ pub(crate) fn sentence_rows(
     } = cache;
     gaz.clear();
     gaz.resize(toks.len(), 0);
-    t.gaz.annotate_from(bare, first, gaz);
+    t.gaz().annotate_from(bare, first, gaz);
     let any_gaz = gaz.iter().any(|g| *g != 0);
     // Latin script: infos with their gazetteer bits and sentence context
     // (both context-dependent, so never stored in the cache entries). Not
@@ -1233,12 +1246,12 @@ mod tests {
         sentences(|lang, sents| {
             let t = m.tagger(lang).expect("tagger");
             for toks in sents {
-                sentence_features(lang, toks, &t.gaz, &t.trig, &mut fb);
+                sentence_features(lang, toks, t.gaz(), t.trig(), &mut fb);
                 let mut infos: Vec<Info> =
-                    toks.iter().map(|x| token_info(lang, x, &t.trig)).collect();
+                    toks.iter().map(|x| token_info(lang, x, t.trig())).collect();
                 let bare: Vec<u64> = infos.iter().map(|x| x.bare).collect();
                 let mut g = vec![0u32; toks.len()];
-                t.gaz.annotate(&bare, &mut g);
+                t.gaz().annotate(&bare, &mut g);
                 for (x, g) in infos.iter_mut().zip(&g) {
                     x.gaz = *g;
                 }
@@ -1292,7 +1305,7 @@ mod tests {
             let mut cache = DocCache::default();
             let mut rows = Vec::new();
             for toks in sents {
-                sentence_features(lang, toks, &t.gaz, &t.trig, &mut fb);
+                sentence_features(lang, toks, t.gaz(), t.trig(), &mut fb);
                 let reference = t.reference_rows(&fb);
                 sentence_rows(t, toks, &mut cache, &mut rows);
                 assert_eq!(rows, reference, "{lang:?}: {}", toks.len());
@@ -1455,7 +1468,7 @@ mod tests {
             sentence_rows(fr, &toks, &mut cache, &mut fast);
             max_shapes = max_shapes.max(cache.shapes.items.len());
             if n % 97 == 0 {
-                sentence_features(Lang::Fr, &toks, &fr.gaz, &fr.trig, &mut fb);
+                sentence_features(Lang::Fr, &toks, fr.gaz(), fr.trig(), &mut fb);
                 assert_eq!(fast, fr.reference_rows(&fb), "sentence {n}");
             }
         }
@@ -1562,7 +1575,7 @@ mod tests {
                     assert_eq!(found.is_some(), want, "{tok:?}");
                     hits += usize::from(want);
                 }
-                sentence_features(lang, &toks, &t.gaz, &t.trig, &mut fb);
+                sentence_features(lang, &toks, t.gaz(), t.trig(), &mut fb);
                 let reference = t.reference_rows(&fb);
                 sentence_rows(&t, &toks, &mut DocCache::default(), &mut rows);
                 assert_eq!(rows, reference, "{lang:?} sentence {it}");
@@ -1606,7 +1619,7 @@ mod tests {
                     t.build_word_table();
                 }
                 sentence_rows(&t, toks, &mut cache, &mut rows);
-                sentence_features(lang, toks, &t.gaz, &t.trig, &mut fb);
+                sentence_features(lang, toks, t.gaz(), t.trig(), &mut fb);
                 assert_eq!(rows, t.reference_rows(&fb), "sentence {i}");
                 let refs = cache
                     .distinct
@@ -1625,14 +1638,18 @@ mod tests {
     }
 
     #[test]
-    fn changed_triggers_bypass_the_word_table() {
-        // `trig` is public: changed after the table was built, the table's
-        // entries (computed with the old triggers) must not be used.
+    fn changed_triggers_and_gazetteer_drop_what_was_derived_from_them() {
+        // The word table's entries hold trigger, cluster and gazetteer
+        // values, and `WordTable::get` no longer re-checks them: a change
+        // through `trig_mut` / `gaz_mut` must drop the table and renew the
+        // tagger's id (so that a per-document cache filled before the
+        // change is not reused), and a rebuilt table must use the new
+        // values. Every variant must equal the reference features.
         let m = model();
         let base = m.tagger(Lang::Ar).expect("ar");
         let mut fb = FeatBuf::default();
         let (mut before, mut rows) = (Vec::new(), Vec::new());
-        let mut changed = 0;
+        let (mut changed_trig, mut changed_gaz) = (0, 0);
         sentences(|lang, sents| {
             if lang != Lang::Ar {
                 return;
@@ -1644,35 +1661,67 @@ mod tests {
                 .collect();
             let mut t = with_words(base, words);
             for toks in sents {
-                sentence_rows(&t, toks, &mut DocCache::default(), &mut before);
-                let mut t2 = t.clone();
-                for tok in toks.iter() {
-                    let k = hash_str(crate::ner::features::match_key(lang, tok.norm));
-                    for class in 0..4 {
-                        t2.trig.insert(k, class);
+                let keys: Vec<u64> = toks
+                    .iter()
+                    .map(|tok| hash_str(crate::ner::features::match_key(lang, tok.norm)))
+                    .collect();
+                let mut cache = DocCache::default();
+                sentence_rows(&t, toks, &mut cache, &mut before);
+                for mutate_gaz in [false, true] {
+                    let mut t2 = t.clone();
+                    // The same cache, filled by `t`, then by `t2` before
+                    // the change.
+                    sentence_rows(&t2, toks, &mut cache, &mut rows);
+                    assert_eq!(rows, before);
+                    let id = t2.id();
+                    if mutate_gaz {
+                        // Every token a one-word place name.
+                        for k in &keys {
+                            t2.gaz_mut().insert(&[*k], 1);
+                        }
+                    } else {
+                        for k in &keys {
+                            for class in 0..4 {
+                                t2.trig_mut().insert(*k, class);
+                            }
+                        }
                     }
+                    assert_ne!(t2.id(), id, "a change renews the id");
+                    assert!(t2.word_table().is_none(), "a change drops the table");
+                    assert!(t.word_table().is_some(), "the original keeps its table");
+                    sentence_features(lang, toks, t2.gaz(), t2.trig(), &mut fb);
+                    let reference = t2.reference_rows(&fb);
+                    sentence_rows(&t2, toks, &mut cache, &mut rows);
+                    assert_eq!(rows, reference, "stale cache (gaz: {mutate_gaz})");
+                    t2.build_word_table();
+                    assert!(t2.word_table().is_some());
+                    sentence_rows(&t2, toks, &mut DocCache::default(), &mut rows);
+                    assert_eq!(rows, reference, "rebuilt table (gaz: {mutate_gaz})");
+                    if mutate_gaz {
+                        changed_gaz += usize::from(rows != before);
+                    } else {
+                        changed_trig += usize::from(rows != before);
+                    }
+                    // The original is unchanged.
+                    sentence_rows(&t, toks, &mut DocCache::default(), &mut rows);
+                    assert_eq!(rows, before);
                 }
-                // The clone shares the table; for it, every entry is stale.
-                let wt = t2.word_table().expect("shared table");
-                for tok in toks.iter() {
-                    let h = hash_str(tok.raw);
-                    assert!(t.word_table().and_then(|w| w.get(&t, tok, h)).is_some());
-                    assert!(wt.get(&t2, tok, h).is_none(), "{tok:?}");
-                }
-                sentence_features(lang, toks, &t2.gaz, &t2.trig, &mut fb);
-                let reference = t2.reference_rows(&fb);
-                sentence_rows(&t2, toks, &mut DocCache::default(), &mut rows);
-                assert_eq!(rows, reference);
-                changed += usize::from(rows != before);
             }
-            // The same for a change of the language.
+            // A change of the language (a public field) is checked on use.
             t.lang = Lang::Fr;
             let toks = &sents[0];
-            sentence_features(Lang::Fr, toks, &t.gaz, &t.trig, &mut fb);
+            sentence_features(Lang::Fr, toks, t.gaz(), t.trig(), &mut fb);
             sentence_rows(&t, toks, &mut DocCache::default(), &mut rows);
             assert_eq!(rows, t.reference_rows(&fb));
         });
-        assert!(changed > 3, "the trigger change must matter ({changed})");
+        assert!(
+            changed_trig > 3,
+            "the trigger change must matter ({changed_trig})"
+        );
+        assert!(
+            changed_gaz > 3,
+            "the gazetteer change must matter ({changed_gaz})"
+        );
     }
 
     #[test]

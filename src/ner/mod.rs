@@ -277,7 +277,8 @@ fn extract_in(
             let mut start = range.start;
             while start < range.end {
                 let (part, next) = split_coordination_keyed(doc, tagger, &keys, start..range.end);
-                if let Some(m) = entities::raw_mention(doc, tagger.lang, &tagger.trig, si, part, et)
+                if let Some(m) =
+                    entities::raw_mention(doc, tagger.lang, tagger.trig(), si, part, et)
                 {
                     raws.push(m);
                 }
@@ -286,7 +287,7 @@ fn extract_in(
         }
     }
     propagate(doc, tagger, &keys, &covered, &mut raws);
-    entities::merge(doc, tagger.lang, &tagger.gaz, raws, weights)
+    entities::merge(doc, tagger.lang, tagger.gaz(), raws, weights)
 }
 
 /// Key of a token that was not tagged (boilerplate): computed when needed.
@@ -337,7 +338,7 @@ fn split_coordination_keyed(
     range: Range<usize>,
 ) -> (Range<usize>, usize) {
     let lang = tagger.lang;
-    let head = |i: usize| tagger.trig.lookup(token_key(doc, lang, keys, i).0) & HEAD_NOUN != 0;
+    let head = |i: usize| tagger.trig().lookup(token_key(doc, lang, keys, i).0) & HEAD_NOUN != 0;
     for j in range.start + 1..range.end {
         let Some(t) = doc.tokens.get(j) else { break };
         let norm = doc.norm(t);
@@ -435,7 +436,7 @@ fn propagate(
         let raw = doc.token_text(t);
         let (key_hash, key_len) = key(i);
         key_len >= 3
-            && tagger.trig.lookup(key_hash) == 0
+            && tagger.trig().lookup(key_hash) == 0
             && (lang == Lang::Ar || raw.chars().next().is_some_and(char::is_uppercase))
     };
     let mut added = Vec::new();
@@ -471,7 +472,7 @@ fn propagate(
                 }
             }
             if let Some((len, ty)) = found {
-                if let Some(m) = entities::raw_mention(doc, lang, &tagger.trig, si, i..i + len, ty)
+                if let Some(m) = entities::raw_mention(doc, lang, tagger.trig(), si, i..i + len, ty)
                 {
                     added.push(m);
                 }
@@ -537,7 +538,7 @@ mod propagate_tests {
                     let (key_hash, key_len) = key(i);
                     t.kind == crate::text::TokenKind::Word
                         && key_len >= 3
-                        && tagger.trig.lookup(key_hash) == 0
+                        && tagger.trig().lookup(key_hash) == 0
                         && (lang == Lang::Ar
                             || doc
                                 .token_text(t)
@@ -561,7 +562,7 @@ mod propagate_tests {
                 }
                 if let Some((len, ty)) = found {
                     if let Some(m) =
-                        entities::raw_mention(doc, lang, &tagger.trig, si, i..i + len, ty)
+                        entities::raw_mention(doc, lang, tagger.trig(), si, i..i + len, ty)
                     {
                         added.push(m);
                     }
@@ -639,7 +640,7 @@ mod propagate_tests {
                     for c in &mut covered[range.clone()] {
                         *c = true;
                     }
-                    if let Some(m) = entities::raw_mention(&doc, lang, &tagger.trig, si, range, ty)
+                    if let Some(m) = entities::raw_mention(&doc, lang, tagger.trig(), si, range, ty)
                     {
                         raws.push(m);
                     }

@@ -343,8 +343,14 @@ pub struct LangTagger {
     /// Weight = `q * scale`.
     scale: f32,
     trans: [[f32; NTAGS]; NTAGS + 1],
-    pub gaz: Gazetteer,
-    pub trig: Triggers,
+    /// Gazetteer and trigger words: read through [`LangTagger::gaz`] /
+    /// [`LangTagger::trig`] and changed only through the `_mut` accessors,
+    /// which drop what was derived from them (the word table, whose
+    /// entries hold trigger, cluster and gazetteer values, and the
+    /// per-document caches keyed by [`LangTagger::id`]). Shared (copy on
+    /// write) with clones and the word-table builder.
+    gaz: Arc<Gazetteer>,
+    trig: Arc<Triggers>,
     /// The model's frequent-word list (format 6, chosen at training time
     /// from unlabelled text: `fast::frequent_words`), written back by
     /// [`LangTagger::write`].
@@ -388,7 +394,8 @@ pub fn wait_for_word_tables() {
 struct WordJob {
     table: Arc<Table>,
     words: Arc<Vec<Word>>,
-    trig: Triggers,
+    trig: Arc<Triggers>,
+    gaz: Arc<Gazetteer>,
     lang: Lang,
     cell: Weak<OnceLock<WordTable>>,
 }
@@ -413,7 +420,7 @@ pub(super) fn spawn_word_tables(taggers: &[LangTagger]) {
         .spawn(move || {
             for j in jobs {
                 let alive = || j.cell.strong_count() > 0;
-                let wt = WordTable::build(&j.table, j.lang, &j.trig, &j.words, &alive);
+                let wt = WordTable::build(&j.table, j.lang, &j.trig, &j.gaz, &j.words, &alive);
                 if let Some(c) = j.cell.upgrade() {
                     let _ = c.set(wt);
                 }
@@ -438,10 +445,11 @@ fn next_tagger_id() -> u64 {
     NEXT_TAGGER_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
 }
 
-/// A clone gets its own id: its public `gaz` / `trig` may be changed
-/// afterwards, and the fast path's cache must then not take the original's
-/// sums for its own. It shares the weight table and the word table (whose
-/// entries are checked against the tagger's own `lang` and `trig` on every
+/// A clone gets its own id (a per-document cache is never shared between
+/// two taggers, whatever is changed later). It shares the weight table,
+/// the gazetteer and triggers (copied on a change through `gaz_mut` /
+/// `trig_mut`, which also drop the clone's word table) and the word
+/// table (whose entries are checked against the tagger's `lang` on every
 /// use: `WordTable::get`).
 impl Clone for LangTagger {
     fn clone(&self) -> Self {
@@ -453,8 +461,8 @@ impl Clone for LangTagger {
             weights: self.weights.clone(),
             scale: self.scale,
             trans: self.trans,
-            gaz: self.gaz.clone(),
-            trig: self.trig.clone(),
+            gaz: Arc::clone(&self.gaz),
+            trig: Arc::clone(&self.trig),
             words: Arc::clone(&self.words),
             word_table: Arc::clone(&self.word_table),
             clc_pairs: Arc::clone(&self.clc_pairs),
@@ -521,8 +529,8 @@ impl LangTagger {
             weights,
             scale,
             trans,
-            gaz,
-            trig,
+            gaz: Arc::new(gaz),
+            trig: Arc::new(trig),
             words: Arc::default(),
             word_table: Arc::default(),
             clc_pairs: Arc::default(),
@@ -537,6 +545,43 @@ impl LangTagger {
         self.word_table = Arc::default();
     }
 
+    /// The tagger's gazetteer (multi-token names and their classes).
+    pub fn gaz(&self) -> &Gazetteer {
+        &self.gaz
+    }
+
+    /// The tagger's trigger words (titles, organisation heads, ...) and
+    /// word clusters.
+    pub fn trig(&self) -> &Triggers {
+        &self.trig
+    }
+
+    /// Change the gazetteer. What was derived from it is dropped first
+    /// (see [`LangTagger::derived_changed`]).
+    pub fn gaz_mut(&mut self) -> &mut Gazetteer {
+        self.derived_changed();
+        Arc::make_mut(&mut self.gaz)
+    }
+
+    /// Change the trigger words or clusters. What was derived from them is
+    /// dropped first (see [`LangTagger::derived_changed`]).
+    pub fn trig_mut(&mut self) -> &mut Triggers {
+        self.derived_changed();
+        Arc::make_mut(&mut self.trig)
+    }
+
+    /// The gazetteer or the triggers are about to change: the word table
+    /// (entries hold their values, so that a frequent word's first
+    /// occurrence in a document costs no lookup in either, issue 9) is
+    /// dropped, and the tagger takes a new [`LangTagger::id`] so that no
+    /// per-document cache keeps sums computed with the old values. The
+    /// fast path does the normal work until [`LangTagger::build_word_table`]
+    /// (same results). Clones keep their own table.
+    fn derived_changed(&mut self) {
+        self.id = next_tagger_id();
+        self.word_table = Arc::default();
+    }
+
     /// The frequent-word list of the model.
     pub fn frequent_words(&self) -> &[Word] {
         &self.words
@@ -546,7 +591,14 @@ impl LangTagger {
     /// when it is already built.
     pub fn build_word_table(&self) {
         let _ = self.word_table.get_or_init(|| {
-            WordTable::build(&self.table, self.lang, &self.trig, &self.words, &|| true)
+            WordTable::build(
+                &self.table,
+                self.lang,
+                &self.trig,
+                &self.gaz,
+                &self.words,
+                &|| true,
+            )
         });
     }
 
@@ -559,7 +611,8 @@ impl LangTagger {
         Some(WordJob {
             table: Arc::clone(&self.table),
             words: Arc::clone(&self.words),
-            trig: self.trig.clone(),
+            trig: Arc::clone(&self.trig),
+            gaz: Arc::clone(&self.gaz),
             lang: self.lang,
             cell: Arc::downgrade(&self.word_table),
         })
@@ -676,7 +729,7 @@ impl LangTagger {
         if toks.is_empty() {
             return;
         }
-        sentence_features(self.lang, toks, &self.gaz, &self.trig, &mut scratch.feats);
+        sentence_features(self.lang, toks, self.gaz(), self.trig(), &mut scratch.feats);
         self.emissions(scratch);
         viterbi_rows(&scratch.emis, &self.trans, &mut scratch.vrows, out);
     }
@@ -782,8 +835,8 @@ impl LangTagger {
             weights,
             scale,
             trans,
-            gaz,
-            trig,
+            gaz: Arc::new(gaz),
+            trig: Arc::new(trig),
             words: Arc::new(words),
             word_table: Arc::default(),
             clc_pairs: Arc::default(),
