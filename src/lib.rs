@@ -13,6 +13,7 @@ pub mod classify;
 #[cfg(feature = "server")]
 pub mod config;
 pub mod hash;
+pub mod huge;
 pub mod model_file;
 pub mod ner;
 pub mod pipeline;
