@@ -380,14 +380,24 @@ pub fn expand_word(
     bounds.clear();
     b.push(b'<');
     bounds.push(0);
-    for (n, ch) in norm.chars().enumerate() {
-        if n >= MAX_NGRAM_CHARS {
-            break;
+    // The first MAX_NGRAM_CHARS characters, found on the bytes (a character
+    // starts at every byte that is not a UTF-8 continuation byte) and copied
+    // in one piece: decoding and re-encoding each `char` was a fifth of
+    // this function, which runs for every word the model has not seen.
+    let nb = norm.as_bytes();
+    let mut cut = nb.len();
+    let mut n_chars = 0usize;
+    for (i, &x) in nb.iter().enumerate() {
+        if x & 0xC0 != 0x80 {
+            if n_chars == MAX_NGRAM_CHARS {
+                cut = i;
+                break;
+            }
+            n_chars += 1;
+            bounds.push(1 + i);
         }
-        bounds.push(b.len());
-        let mut buf = [0u8; 4];
-        b.extend_from_slice(ch.encode_utf8(&mut buf).as_bytes());
     }
+    b.extend_from_slice(nb.get(..cut).unwrap_or(nb));
     bounds.push(b.len());
     b.push(b'>');
     bounds.push(b.len());
@@ -395,25 +405,31 @@ pub fn expand_word(
     let nchars = bounds.len() - 1;
     let lo = cfg.char_min.max(1) as usize;
     let hi = cfg.char_max.max(cfg.char_min) as usize;
-    let start = out.len();
+    // Every n-gram gets the same value, char_weight / sqrt(k) for the k
+    // n-grams of the word: counted first, so each pair is written once.
+    let k: usize = (lo..=hi)
+        .take_while(|&n| n <= nchars)
+        .map(|n| nchars + 1 - n)
+        .sum();
+    if k == 0 {
+        return;
+    }
+    let v = cfg.char_weight / (k as f32).sqrt();
+    let b = &b[..];
     for n in lo..=hi {
         if n > nchars {
             break;
         }
-        for i in 0..=(nchars - n) {
-            let (Some(&s), Some(&e)) = (bounds.get(i), bounds.get(i + n)) else {
-                continue;
-            };
-            let g = b.get(s..e).unwrap_or(&[]);
-            out.push(((hash_bytes(SEED_CHAR, g) as u32) & mask, 1.0));
-        }
-    }
-    let k = out.len() - start;
-    if k > 0 {
-        let v = cfg.char_weight / (k as f32).sqrt();
-        for p in out.iter_mut().skip(start) {
-            p.1 = v;
-        }
+        // (zipped slices: the vector reserves once, no per-item checks)
+        out.extend(
+            bounds
+                .iter()
+                .zip(bounds.get(n..).unwrap_or(&[]))
+                .map(|(&s, &e)| {
+                    let g = b.get(s..e).unwrap_or(&[]);
+                    ((hash_bytes(SEED_CHAR, g) as u32) & mask, v)
+                }),
+        );
     }
 }
 
@@ -520,6 +536,92 @@ mod tests {
                 hash_bytes_reference(3, w.as_bytes())
             );
         }
+    }
+
+    /// The former `expand_word` (chars decoded and re-encoded one by one,
+    /// the values set in a second pass), kept as the reference.
+    fn expand_word_reference(norm: &str, cfg: &FeatureConfig, out: &mut Vec<(u32, f32)>) {
+        let mask = cfg.mask();
+        let mut b = vec![b'<'];
+        let mut bounds = vec![0usize];
+        for (n, ch) in norm.chars().enumerate() {
+            if n >= MAX_NGRAM_CHARS {
+                break;
+            }
+            bounds.push(b.len());
+            let mut buf = [0u8; 4];
+            b.extend_from_slice(ch.encode_utf8(&mut buf).as_bytes());
+        }
+        bounds.push(b.len());
+        b.push(b'>');
+        bounds.push(b.len());
+        let nchars = bounds.len() - 1;
+        let lo = cfg.char_min.max(1) as usize;
+        let hi = cfg.char_max.max(cfg.char_min) as usize;
+        let start = out.len();
+        for n in lo..=hi {
+            if n > nchars {
+                break;
+            }
+            for i in 0..=(nchars - n) {
+                let g = &b[bounds[i]..bounds[i + n]];
+                out.push(((hash_bytes(SEED_CHAR, g) as u32) & mask, 1.0));
+            }
+        }
+        let k = out.len() - start;
+        if k > 0 {
+            let v = cfg.char_weight / (k as f32).sqrt();
+            for p in out.iter_mut().skip(start) {
+                p.1 = v;
+            }
+        }
+    }
+
+    #[test]
+    fn expand_word_equals_the_char_by_char_reference() {
+        let pool = [
+            "a", "é", "ب", "ة", "ـ", "\u{64b}", "€", "😀", "𝔸", "-", "'", "x", "ال", "ﻻ",
+            "\u{200d}",
+        ];
+        let mut cfgs = vec![FeatureConfig::default()];
+        for (lo, hi) in [(1, 1), (0, 0), (2, 4), (5, 3), (3, 9)] {
+            cfgs.push(FeatureConfig {
+                char_min: lo,
+                char_max: hi,
+                char_weight: 0.7,
+                ..FeatureConfig::default()
+            });
+        }
+        let mut seed = 0x2545_f491_4f6c_dd1du64;
+        let mut words: Vec<String> = vec![String::new(), "كتب".into(), "économie".into()];
+        for _ in 0..600 {
+            seed = mix64(seed);
+            let len = (seed % 50) as usize;
+            let mut w = String::new();
+            for j in 0..len {
+                w.push_str(pool[(mix64(seed ^ j as u64) % pool.len() as u64) as usize]);
+            }
+            words.push(w);
+        }
+        let mut s = NgramScratch::default();
+        let (mut got, mut want) = (Vec::new(), Vec::new());
+        let mut long = 0;
+        for cfg in &cfgs {
+            for w in &words {
+                got.clear();
+                want.clear();
+                expand_word(w, 11, 12, cfg, &mut s, &mut got);
+                want.push((bucket(11, SEED_UNI, cfg.mask()), 1.0));
+                want.push((bucket(12, SEED_STEMB, cfg.mask()), cfg.stem_weight));
+                expand_word_reference(w, cfg, &mut want);
+                assert_eq!(got.len(), want.len(), "{w:?}");
+                for (g, r) in got.iter().zip(&want) {
+                    assert_eq!((g.0, g.1.to_bits()), (r.0, r.1.to_bits()), "{w:?}");
+                }
+                long += usize::from(w.chars().count() > MAX_NGRAM_CHARS);
+            }
+        }
+        assert!(long > 50, "too few words past the n-gram cut: {long}");
     }
 
     #[test]
