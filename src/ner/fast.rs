@@ -15,7 +15,9 @@
 //! own templates, and what it contributes to the token after it, before
 //! it, two after and two before. A token then costs one cache probe plus
 //! five row additions, and only the genuinely contextual templates are
-//! looked up per token: word pairs (bigrams, norm × neighbour shape),
+//! looked up per token: word pairs (bigrams; norm × neighbour shape, whose
+//! rows for the language's main shape are kept in the neighbour's entry
+//! too: [`Entry::next_ms`]),
 //! shape pairs / trigram / sentence length / position (memoised too: few
 //! distinct values) and gazetteer bits (multi-token matches).
 //!
@@ -45,7 +47,7 @@
 //! ([`frequent_words`]). After loading, a background thread computes their
 //! [`Entry`]s with the same code as a cache miss ([`new_entry`]) into a
 //! read-only [`WordTable`]. A first occurrence in a document then refers
-//! to that entry (an id with [`IN_TABLE`] set; neither the ~440-byte entry
+//! to that entry (an id with [`IN_TABLE`] set; neither the ~510-byte entry
 //! nor the strings are copied) instead of computing it (~3,400
 //! instructions). It holds
 //! model data only, never anything from a request, so it is the same for
@@ -56,14 +58,14 @@
 //! `features::token_info` must be re-checked there too.
 
 use super::features::{
-    context_keys_latin, has_sentence_context, sentence_context, slen_bucket, token_info_and_key,
-    Info, TokView, BOS, EOS, T_BARE, T_BARE_M1, T_BARE_P1, T_BIAS, T_BI_M1, T_BI_P1, T_CL, T_CLC,
-    T_CLC_0_P1, T_CLC_M1_0, T_CL_M1, T_CL_P1, T_CL_SHAPE, T_FIRST, T_FLAGS, T_GAZ, T_GAZ_M1,
-    T_GAZ_P1, T_GAZ_SHAPE, T_HY_FIRST, T_HY_LAST, T_LAST, T_NORM, T_NORM_M1, T_NORM_M1_SHAPE,
-    T_NORM_M2, T_NORM_P1, T_NORM_P1_SHAPE, T_NORM_P2, T_PRE, T_PRE3_M1, T_PRE3_P1, T_RAW, T_RAW_M1,
-    T_RAW_P1, T_SHAPE, T_SHAPE3, T_SHAPE_0_P1, T_SHAPE_M1, T_SHAPE_M1_0, T_SHAPE_P1, T_SLEN_POS,
-    T_SLEN_SHAPE, T_STEM, T_SUF, T_SUF3_M1, T_SUF3_P1, T_SUF5, T_TRIG_0, T_TRIG_M1, T_TRIG_M2,
-    T_TRIG_P1,
+    context_keys_latin, has_sentence_context, main_shape, sentence_context, slen_bucket,
+    token_info_and_key, Info, TokView, BOS, EOS, T_BARE, T_BARE_M1, T_BARE_P1, T_BIAS, T_BI_M1,
+    T_BI_P1, T_CL, T_CLC, T_CLC_0_P1, T_CLC_M1_0, T_CL_M1, T_CL_P1, T_CL_SHAPE, T_FIRST, T_FLAGS,
+    T_GAZ, T_GAZ_M1, T_GAZ_P1, T_GAZ_SHAPE, T_HY_FIRST, T_HY_LAST, T_LAST, T_NORM, T_NORM_M1,
+    T_NORM_M1_SHAPE, T_NORM_M2, T_NORM_P1, T_NORM_P1_SHAPE, T_NORM_P2, T_PRE, T_PRE3_M1, T_PRE3_P1,
+    T_RAW, T_RAW_M1, T_RAW_P1, T_SHAPE, T_SHAPE3, T_SHAPE_0_P1, T_SHAPE_M1, T_SHAPE_M1_0,
+    T_SHAPE_P1, T_SLEN_POS, T_SLEN_SHAPE, T_STEM, T_SUF, T_SUF3_M1, T_SUF3_P1, T_SUF5, T_TRIG_0,
+    T_TRIG_M1, T_TRIG_M2, T_TRIG_P1,
 };
 use super::gazetteer::{Gazetteer, Triggers};
 use super::hash::{hash_str, key1, key2, mix};
@@ -222,16 +224,41 @@ pub(crate) fn shape_context_keys(s: &ShapeCtx, k: &mut impl FnMut(u64)) {
 
 /// Keys of a token's own word paired with the previous word.
 pub(crate) fn pair_prev_keys(prev: Option<&Info>, c: &Info, k: &mut impl FnMut(u64)) {
-    let pn = prev.map_or(BOS, |x| x.norm);
-    k(key2(T_BI_M1, pn, c.norm));
-    k(key2(T_NORM_M1_SHAPE, pn, c.shape));
+    bigram_prev_key(prev, c, k);
+    prev_shape_key(prev, c.shape, k);
+}
+
+/// The word bigram with the previous word.
+#[inline]
+fn bigram_prev_key(prev: Option<&Info>, c: &Info, k: &mut impl FnMut(u64)) {
+    k(key2(T_BI_M1, prev.map_or(BOS, |x| x.norm), c.norm));
+}
+
+/// The key of the previous word paired with the token's shape: for the
+/// language's main shape, a row of the previous token's entry
+/// ([`Entry::next_ms`]).
+#[inline]
+fn prev_shape_key(prev: Option<&Info>, shape: u64, k: &mut impl FnMut(u64)) {
+    k(key2(T_NORM_M1_SHAPE, prev.map_or(BOS, |x| x.norm), shape));
 }
 
 /// Keys of a token's own word paired with the next word.
 pub(crate) fn pair_next_keys(c: &Info, next: Option<&Info>, k: &mut impl FnMut(u64)) {
-    let nn = next.map_or(EOS, |x| x.norm);
-    k(key2(T_BI_P1, c.norm, nn));
-    k(key2(T_NORM_P1_SHAPE, nn, c.shape));
+    bigram_next_key(c, next, k);
+    next_shape_key(next, c.shape, k);
+}
+
+/// The word bigram with the next word.
+#[inline]
+fn bigram_next_key(c: &Info, next: Option<&Info>, k: &mut impl FnMut(u64)) {
+    k(key2(T_BI_P1, c.norm, next.map_or(EOS, |x| x.norm)));
+}
+
+/// The key of the next word paired with the token's shape (see
+/// [`prev_shape_key`], [`Entry::prev_ms`]).
+#[inline]
+fn next_shape_key(next: Option<&Info>, shape: u64, k: &mut impl FnMut(u64)) {
+    k(key2(T_NORM_P1_SHAPE, next.map_or(EOS, |x| x.norm), shape));
 }
 
 /// Keys of a token's coarse word cluster paired with its neighbours'. Few
@@ -387,6 +414,14 @@ struct Entry {
     to_prev: Row,
     to_next2: Row,
     to_prev2: Row,
+    /// Rows of the word × neighbour-shape templates when the neighbour has
+    /// the language's main shape (`features::main_shape`, most tokens):
+    /// `prev_shape_key(Some(self), main)` (given to the token after it)
+    /// and `next_shape_key(Some(self), main)` (to the token before it).
+    /// Two random weight-table lookups per token become reads of entries
+    /// already in use (issue 9).
+    next_ms: Row,
+    prev_ms: Row,
 }
 
 /// Per-document cache of the fast path (lives in [`Scratch`]).
@@ -420,6 +455,10 @@ pub struct DocCache {
     eos_next: Row,
     bos_prev2: Row,
     eos_next2: Row,
+    /// The main-shape rows at the sentence ends, and the main shape.
+    bos_ms: Row,
+    eos_ms: Row,
+    main_shape: u64,
     // Per-sentence buffers.
     ids: Vec<u32>,
     bare: Vec<u64>,
@@ -561,7 +600,7 @@ impl DocCache {
     /// Forget everything (a new document). Keeps the buffers (no
     /// allocation per document once warm) unless a large document grew
     /// them: then they are freed, so a worker thread keeps at most ~2 MB
-    /// between documents (4,096 entries of ~420 bytes, their index, 4,096
+    /// between documents (4,096 entries of ~510 bytes, their index, 4,096
     /// shape items, 128 KB of strings).
     pub fn clear(&mut self) {
         if self.distinct.capacity() > KEEP_ENTRIES
@@ -618,6 +657,10 @@ impl DocCache {
         self.eos_next = sum!(t, |k| from_next(None, k));
         self.bos_prev2 = sum!(t, |k| from_prev2(None, k));
         self.eos_next2 = sum!(t, |k| from_next2(None, k));
+        let ms = main_shape(t.lang);
+        self.main_shape = ms;
+        self.bos_ms = sum!(t, |k| prev_shape_key(None, ms, k));
+        self.eos_ms = sum!(t, |k| next_shape_key(None, ms, k));
     }
 
     /// The entry id of a token (see `distinct`) and its gazetteer one-token
@@ -738,6 +781,8 @@ fn new_entry(
         to_prev: sum!(w, |k| from_next(some, k)),
         to_next2: sum!(w, |k| from_prev2(some, k)),
         to_prev2: sum!(w, |k| from_next2(some, k)),
+        next_ms: sum!(w, |k| prev_shape_key(some, main_shape(lang), k)),
+        prev_ms: sum!(w, |k| next_shape_key(some, main_shape(lang), k)),
         info,
     }
 }
@@ -866,7 +911,7 @@ impl WordTable {
 /// Words per language in the model's word table. Arabic news is the
 /// target (issue 9): 16,384 words covered 78 % of the sample article's
 /// first occurrences of a word (481 of 619) and ~81 % in a simulation on
-/// held-out news; ~470 bytes of memory each once built. Session 7 doubled
+/// held-out news; ~540 bytes of memory each once built (entry and strings). Session 7 doubled
 /// the Arabic list to 32,768: a new word costs ~37 weight-table lookups
 /// that mostly miss the caches, and the sample article's analysis went
 /// from ~870 to ~805 µs CPU (same tags) for ~7.7 MB more memory.
@@ -948,7 +993,7 @@ pub(super) fn decode_words(b: &[u8]) -> Result<Vec<Word>, ModelError> {
     let mut pos = 0usize;
     let n = vget(b, &mut pos).ok_or_else(|| bad("truncated count"))?;
     // Each word takes at least three bytes; and no more words than a list
-    // ever holds (the background build costs ~470 bytes per word, so a
+    // ever holds (the background build costs ~540 bytes per word, so a
     // crafted file with a valid checksum must not make it allocate without
     // bound).
     if n.saturating_mul(3) > (b.len() - pos) as u64 {
@@ -1041,6 +1086,9 @@ pub(crate) fn sentence_rows(
         eos_next,
         bos_prev2,
         eos_next2,
+        bos_ms,
+        eos_ms,
+        main_shape: ms,
         ids,
         bare,
         first,
@@ -1098,8 +1146,16 @@ pub(crate) fn sentence_rows(
         keys.clear();
         {
             let k = &mut |key| keys.push(key);
-            pair_prev_keys(mi, ci, k);
-            pair_next_keys(ci, pi, k);
+            if ci.shape == *ms {
+                // = prev_shape_key / next_shape_key, precomputed.
+                add(&mut acc, m1.map_or(&*bos_ms, |e| &e.next_ms));
+                add(&mut acc, p1.map_or(&*eos_ms, |e| &e.prev_ms));
+                bigram_prev_key(mi, ci, k);
+                bigram_next_key(ci, pi, k);
+            } else {
+                pair_prev_keys(mi, ci, k);
+                pair_next_keys(ci, pi, k);
+            }
             if !clc.add(mi, ci, pi, &mut acc) {
                 clc_pair_keys(mi, ci, pi, k);
             }

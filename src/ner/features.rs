@@ -177,6 +177,14 @@ fn shape(raw: &str) -> (u64, u32) {
     (hash_str(sh), flags)
 }
 
+/// Shape hash of the language's most common word shape (all Arabic
+/// letters; all lower-case Latin letters): the fast path precomputes the
+/// word × shape pair rows of every cached word for this one shape
+/// (`fast::Entry::next_ms`).
+pub(crate) fn main_shape(lang: Lang) -> u64 {
+    shape(if lang == Lang::Ar { "كلمة" } else { "word" }).0
+}
+
 const F_TITLE: u32 = 1;
 const F_CAPS: u32 = 2;
 const F_DIGIT: u32 = 4;
