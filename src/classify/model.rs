@@ -328,20 +328,42 @@ struct PairSlot {
     used: u32,
 }
 
-/// Counts up to this value (integers: occurrences count 1, title ones 3)
-/// take their `1 + ln c` from a table instead of a logarithm.
-const TF_TABLE: usize = 256;
+/// Counts (integers: occurrences count 1, title ones 3) take their
+/// `1 + ln c` from a table instead of a logarithm: one entry per f32 whose
+/// low 16 bits are zero, from 1.0 up (`TF_TABLE` entries reach 511, and
+/// cover every integer below 256).
+const TF_TABLE: usize = 1024;
+/// `1.0f32.to_bits() >> 16`: the table's first key.
+const TF_BASE: u32 = 0x3F80;
 
-/// `sublinear_tf(c)`, from `tf` (= `sublinear_tf(i)` for `i < tf.len()`)
-/// when `c` is an integer in `[0, TF_TABLE)`.
+/// The table of [`tf_lookup`]: `sublinear_tf` of the f32 with bits
+/// `(TF_BASE + i) << 16`.
+fn tf_table() -> Vec<f32> {
+    (0..TF_TABLE as u32)
+        .map(|i| features::sublinear_tf(f32::from_bits((TF_BASE + i) << 16)))
+        .collect()
+}
+
+/// `sublinear_tf(c)`, from `tf` ([`tf_table`]) when the bits of `c` are a
+/// key of the table.
+///
+/// Why the bits: a count is a sum of small integers, so its f32 has its low
+/// mantissa bits clear and the high half of its bits indexes the table
+/// directly: a mask, a shift and a bounds check (~8 instructions for
+/// ~1,450 counts per Arabic article), where testing "is an integer below
+/// 256" took a saturating float-to-int conversion and back (~25, later
+/// ~18). A table entry is `sublinear_tf` of the very same f32, so the
+/// result is the same for every `c`; ±0 keep the former `+0.0` (test
+/// `tf_lookup_equals_sublinear_tf`).
 #[inline(always)]
 fn tf_lookup(tf: &[f32], c: f32) -> f32 {
-    if (0.0..TF_TABLE as f32).contains(&c) {
-        let i = c as u32;
-        if i as f32 == c {
-            if let Some(&v) = tf.get(i as usize) {
-                return v;
-            }
+    if c == 0.0 {
+        return 0.0;
+    }
+    let b = c.to_bits();
+    if b & 0xFFFF == 0 {
+        if let Some(&v) = tf.get((b >> 16).wrapping_sub(TF_BASE) as usize) {
+            return v;
         }
     }
     features::sublinear_tf(c)
@@ -390,7 +412,7 @@ pub struct Scratch {
     /// Per distinct bigram, in first-occurrence order: its idf and bucket
     /// row, read ahead of scoring (see [`QuantModel::logits`]).
     bigrams: Vec<(f32, Option<QRow>)>,
-    /// `sublinear_tf(i)` for integer counts.
+    /// See [`tf_lookup`].
     tf: Vec<f32>,
 }
 
@@ -407,9 +429,7 @@ impl Default for Scratch {
             ngram: NgramScratch::default(),
             feats: Vec::new(),
             bigrams: Vec::new(),
-            tf: (0..TF_TABLE)
-                .map(|i| features::sublinear_tf(i as f32))
-                .collect(),
+            tf: tf_table(),
         }
     }
 }
@@ -734,13 +754,6 @@ impl QuantModel {
             tf,
             bigrams,
         } = scratch;
-        // The range test comes first (it is false for NaN): inside it the
-        // truncation to u32 is exact, where `c as usize` compiled to a
-        // saturating float-to-u64 conversion and an unsigned int-to-float
-        // one (~25 instructions, ~1,450 calls per Arabic article). Same
-        // answer for every `c`: the table when `c` is an integer below
-        // TF_TABLE, else `sublinear_tf(c)` (see the test
-        // `tf_lookup_equals_sublinear_tf`).
         let tf: &[f32] = tf;
         let tf_of = |c: f32| -> f32 { tf_lookup(tf, c) };
         // The bigrams' idf bytes and bucket rows are random reads over
@@ -1140,18 +1153,18 @@ pub fn label_index(l: TopicLabel) -> u8 {
 mod tests {
     use super::*;
 
-    /// `tf_lookup` is the former closure (`c as usize`, then the table when
-    /// `i as f32 == c`) for every count, including the ones no document
-    /// produces (negative, NaN, infinite, fractional, huge).
+    /// `tf_lookup` is the closure of cd7a76a (`c as usize`, then the
+    /// 256-entry integer table when `i as f32 == c`) for every count,
+    /// including the ones no document produces (negative, NaN, infinite,
+    /// fractional, huge, ±0), and for 2 million random bit patterns.
     #[test]
     fn tf_lookup_equals_sublinear_tf() {
-        let tf: Vec<f32> = (0..TF_TABLE)
-            .map(|i| features::sublinear_tf(i as f32))
-            .collect();
+        let tf = tf_table();
+        let old: Vec<f32> = (0..256).map(|i| features::sublinear_tf(i as f32)).collect();
         let former = |c: f32| -> f32 {
             let i = c as usize;
             if i as f32 == c {
-                if let Some(&v) = tf.get(i) {
+                if let Some(&v) = old.get(i) {
                     return v;
                 }
             }
@@ -1172,13 +1185,20 @@ mod tests {
             4294967296.0,
             1e30,
         ];
-        for i in 0..700u32 {
+        for i in 0..1100u32 {
             let x = i as f32;
             vals.extend([x, -x, x + 0.25, x + 0.5, x * 1.5, x * 3.0]);
             vals.extend([
                 f32::from_bits(x.to_bits() + 1),
                 f32::from_bits(x.to_bits().saturating_sub(1)),
             ]);
+        }
+        let mut seed = 0x2545_f491_4f6c_dd1du64;
+        for _ in 0..2_000_000 {
+            seed = features::mix64(seed);
+            vals.push(f32::from_bits(seed as u32));
+            // (half of them with the low 16 bits clear: table candidates)
+            vals.push(f32::from_bits((seed >> 32) as u32 & 0xFFFF_0000));
         }
         let mut table_hits = 0;
         for &c in &vals {
@@ -1187,11 +1207,16 @@ mod tests {
                 a.to_bits() == b.to_bits() || (a.is_nan() && b.is_nan()),
                 "{c:?}: {a:?} vs {b:?}"
             );
-            if c.fract() == 0.0 && (0.0..TF_TABLE as f32).contains(&c) {
+            let k = (c.to_bits() >> 16).wrapping_sub(TF_BASE) as usize;
+            if c != 0.0 && c.to_bits() & 0xFFFF == 0 && k < TF_TABLE {
                 table_hits += 1;
             }
         }
-        assert!(table_hits > 300, "{table_hits}");
+        assert!(table_hits > 5_000, "{table_hits}");
+        // Every integer count below 256 is a key.
+        for i in 1..256u32 {
+            assert_eq!((i as f32).to_bits() & 0xFFFF, 0);
+        }
     }
 
     fn table_with(keys: &[u64]) -> Result<Table, &'static str> {
