@@ -70,6 +70,7 @@ use super::features::{
 use super::gazetteer::{Gazetteer, Triggers};
 use super::hash::{hash_str, key1, key2, mix};
 use super::model::{varint, vget, viterbi_rows, LangTagger, Scratch, Table, NTAGS};
+use crate::huge::HugeSlice;
 use crate::model_file::ModelError;
 use crate::text::{Lang, Role, TextOptions};
 
@@ -385,7 +386,14 @@ impl ClcPairs {
 // ---- The per-document cache. ----
 
 /// What the cache keeps per distinct token string.
-#[derive(Clone, Copy)]
+///
+/// Plain old data (`repr(C)`, no padding) so that the word table's
+/// entries can live in huge-page memory (`crate::huge`). The rows and the
+/// first fields of `info`, which a token's window reads, fill the first
+/// six cache lines; the rest of `info` (affixes, Latin sentence context)
+/// is read only when an entry is computed and for Latin-script sentences.
+#[derive(Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]
+#[repr(C)]
 struct Entry {
     /// Hash of the raw text (the cache index key).
     h: u64,
@@ -401,10 +409,9 @@ struct Entry {
     /// (`Gazetteer::first_step`). Valid because a tagger's gazetteer never
     /// changes under its word table (`LangTagger::gaz_mut` drops it).
     first_gaz: u32,
-    /// Does `context_keys_latin(&info)` give any key? (Never for Arabic,
-    /// whose tokens then skip the call.)
-    latin_ctx: bool,
-    info: Info,
+    /// 1 when `context_keys_latin(&info)` gives any key (never for Arabic,
+    /// whose tokens then skip the call), else 0.
+    latin_ctx: u32,
     /// Sum of [`own_keys`].
     own: Row,
     /// Sums of `from_prev(Some(self))` (given to the token after it),
@@ -422,6 +429,7 @@ struct Entry {
     /// already in use (issue 9).
     next_ms: Row,
     prev_ms: Row,
+    info: Info,
 }
 
 /// Per-document cache of the fast path (lives in [`Scratch`]).
@@ -675,7 +683,7 @@ impl DocCache {
                     && if id & IN_TABLE == 0 {
                         entries.get(id as usize).is_some_and(|e| same(text, e, tok))
                     } else {
-                        wt.and_then(|w| w.entries.get((id ^ IN_TABLE) as usize))
+                        wt.and_then(|w| w.entries().get((id ^ IN_TABLE) as usize))
                             .is_some_and(|e| wt.is_some_and(|w| same(&w.text, e, tok)))
                     }
             })
@@ -723,7 +731,7 @@ impl DocCache {
                 (self.entries.len() - 1) as u32
             }
         };
-        let table: &[Entry] = wt.map_or(&[], |w| &w.entries);
+        let table: &[Entry] = wt.map_or(&[], |w| w.entries());
         let first = entry_of(&self.entries, table, id).map_or(0, |e| e.first_gaz);
         let pos = self.distinct.len();
         self.distinct.push((h, id));
@@ -774,7 +782,7 @@ fn new_entry(
         latin_ctx: {
             let mut any = false;
             context_keys_latin(&info, &mut |_| any = true);
-            any
+            u32::from(any)
         },
         own: sum!(w, |k| own_keys(&info, k)),
         to_next: sum!(w, |k| from_prev(some, k)),
@@ -807,19 +815,18 @@ pub struct WordTable {
     lang: Lang,
     /// Open addressing over `entries` (index + 1, 0 = empty), load ≤ 1/2.
     index: Vec<u32>,
-    entries: Vec<Entry>,
+    /// The first `len` are the words' entries (one per word, duplicates
+    /// skipped). In huge-page memory: ~16 MB for Arabic, read at random
+    /// (first occurrences of frequent words).
+    slots: HugeSlice<Entry>,
+    len: usize,
     /// The words' strings (`Entry::at` points here).
     text: String,
 }
 
 impl std::fmt::Debug for WordTable {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "WordTable({:?}, {} words)",
-            self.lang,
-            self.entries.len()
-        )
+        write!(f, "WordTable({:?}, {} words)", self.lang, self.len)
     }
 }
 
@@ -841,7 +848,8 @@ impl WordTable {
             id: NEXT_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
             lang,
             index: vec![0; cap],
-            entries: Vec::with_capacity(words.len()),
+            slots: HugeSlice::zeroed(words.len()),
+            len: 0,
             text: String::with_capacity(words.iter().map(|x| x.raw.len() * 3).sum()),
         };
         for (n, word) in words.iter().enumerate() {
@@ -854,7 +862,7 @@ impl WordTable {
                 stem: &word.stem,
             };
             let h = hash_str(tok.raw);
-            let (entries, text) = (&t.entries, &t.text);
+            let (entries, text) = (t.entries(), &t.text);
             let found = probe(&t.index, h, |i| {
                 entries
                     .get(i)
@@ -869,20 +877,29 @@ impl WordTable {
             t.text.push_str(tok.norm);
             t.text.push_str(tok.stem);
             if let Some(s) = t.index.get_mut(slot) {
-                *s = t.entries.len() as u32 + 1;
+                *s = t.len as u32 + 1;
             }
-            t.entries.push(e);
+            if let Some(slot) = t.slots.get_mut(t.len) {
+                *slot = e;
+                t.len += 1;
+            }
         }
         t
     }
 
     /// Number of words in the table.
     pub fn len(&self) -> usize {
-        self.entries.len()
+        self.len
     }
 
     pub fn is_empty(&self) -> bool {
-        self.entries.is_empty()
+        self.len == 0
+    }
+
+    /// The words' entries.
+    #[inline]
+    fn entries(&self) -> &[Entry] {
+        self.slots.get(..self.len).unwrap_or(&[])
     }
 
     /// The index of the entry of `tok` (raw-text hash `h`), if the table
@@ -897,7 +914,7 @@ impl WordTable {
         if self.lang != t.lang {
             return None;
         }
-        let (entries, text) = (&self.entries, &self.text);
+        let (entries, text) = (self.entries(), &self.text);
         let i = probe(&self.index, h, |i| {
             entries
                 .get(i)
@@ -1069,7 +1086,7 @@ pub(crate) fn sentence_rows(
     cache.bare.clear();
     cache.bare_chars.clear();
     cache.first.clear();
-    let table: &[Entry] = wt.map_or(&[], |w| &w.entries);
+    let table: &[Entry] = wt.map_or(&[], |w| w.entries());
     for tok in toks {
         let (id, first) = cache.id(t, wt, tok);
         cache.ids.push(id);
@@ -1173,7 +1190,7 @@ pub(crate) fn sentence_rows(
                     let cg = g(Some(i)).unwrap_or(0);
                     gaz_keys(g(i.checked_sub(1)), cg, ci.shape, g(Some(i + 1)), k);
                 }
-                if c.latin_ctx {
+                if c.latin_ctx != 0 {
                     context_keys_latin(ci, k);
                 }
             }

@@ -193,28 +193,33 @@ const F_PUNCT: u32 = 16;
 const F_HYPHEN: u32 = 32;
 
 /// Per-token values every template draws from (see [`token_info`]).
-#[derive(Clone, Copy, Default, Debug, PartialEq, Eq)]
+///
+/// Layout (`repr(C)`, plain old data, no padding): the fast path keeps one
+/// `Info` per distinct word in its entries, including a read-only word
+/// table of ~32,000 Arabic words in huge-page memory (`crate::huge`), and
+/// per token reads only the first fields (norm, shape, bare, flags,
+/// coarse cluster), which therefore come first and share one cache line.
+#[derive(Clone, Copy, Default, Debug, PartialEq, Eq, bytemuck::Pod, bytemuck::Zeroable)]
+#[repr(C)]
 pub(crate) struct Info {
-    pub(crate) raw: u64,
     pub(crate) norm: u64,
-    pub(crate) stem: u64,
-    pub(crate) bare: u64,
     pub(crate) shape: u64,
+    pub(crate) bare: u64,
     pub(crate) flags: u32,
+    /// Word cluster (fine, coarse), +1; 0 = not in the cluster vocabulary.
+    pub(crate) clc: u32,
+    pub(crate) cl: u32,
+    pub(crate) trig: u32,
+    pub(crate) raw: u64,
+    pub(crate) stem: u64,
     pub(crate) pre: [u64; 4],
     pub(crate) suf: [u64; 4],
-    /// Gazetteer bits: depend on the neighbours (multi-token matches).
-    pub(crate) gaz: u32,
-    pub(crate) trig: u32,
-    /// Word cluster (fine, coarse), +1; 0 = not in the cluster vocabulary.
-    pub(crate) cl: u32,
-    pub(crate) clc: u32,
     /// Latin script: first / last word (norm hash) of the capitalised run
     /// ("Ligne de Metz-Ville à Zoufftgen") the token is in, and its place
-    /// in it (0 = no run of two or more words, 1 first, 2 inside, 3 last).
+    /// in it (`run_pos`: 0 = no run of two or more words, 1 first, 2
+    /// inside, 3 last).
     pub(crate) run_first: u64,
     pub(crate) run_last: u64,
-    pub(crate) run_pos: u8,
     /// Latin script: norm hash of the first word inside the next
     /// parenthesis to the right ("Rodenbach ( brasserie )"), 0 = none.
     pub(crate) paren: u64,
@@ -223,12 +228,15 @@ pub(crate) struct Info {
     pub(crate) first: u64,
     pub(crate) last: u64,
     pub(crate) second: u64,
-    pub(crate) quote: u8,
     /// First and last part of a hyphenated word ("saint" / "étienne"),
     /// and the 5-char suffix of the norm; 0 = none.
     pub(crate) hy_first: u64,
     pub(crate) hy_last: u64,
     pub(crate) suf5: u64,
+    /// Gazetteer bits: depend on the neighbours (multi-token matches).
+    pub(crate) gaz: u32,
+    pub(crate) run_pos: u16,
+    pub(crate) quote: u16,
 }
 
 /// Hyphen parts and 5-char suffix of a norm (token-level fields of
@@ -312,7 +320,7 @@ pub(crate) fn sentence_context(lang: Lang, toks: &[TokView<'_>], info: &mut [Inf
     let first = info.first().map_or(0, |x| x.norm);
     let last = info.last().map_or(0, |x| x.norm);
     let second = info.get(1).map_or(0, |x| x.norm);
-    let mut q = 0u8;
+    let mut q = 0u16;
     for k in 0..n {
         let open_close = matches!(toks[k].raw, "''" | "\"" | "``" | "«" | "»" | "“" | "”");
         if matches!(toks[k].raw, "«" | "“") {
