@@ -1067,9 +1067,34 @@ fn same(text: &str, e: &Entry, tok: &TokView<'_>) -> bool {
     let c = b + e.norm_len;
     let d = c + e.stem_len;
     let t = text.as_bytes();
-    t.get(a..b) == Some(tok.raw.as_bytes())
-        && t.get(b..c) == Some(tok.norm.as_bytes())
-        && t.get(c..d) == Some(tok.stem.as_bytes())
+    let eq = |x: Option<&[u8]>, y: &str| x.is_some_and(|x| eq_short(x, y.as_bytes()));
+    eq(t.get(a..b), tok.raw) && eq(t.get(b..c), tok.norm) && eq(t.get(c..d), tok.stem)
+}
+
+/// `x == y`, inline for the short strings words are (≤ 16 bytes: two
+/// overlapping 8- or 4-byte loads) instead of a `memcmp` call each: three
+/// per token occurrence, ~4 % of the analysis in `perf`.
+#[inline]
+fn eq_short(x: &[u8], y: &[u8]) -> bool {
+    let n = x.len();
+    if n != y.len() {
+        return false;
+    }
+    let w8 = |s: &[u8], i: usize| {
+        s.get(i..i + 8)
+            .and_then(|b| <[u8; 8]>::try_from(b).ok())
+            .map(u64::from_ne_bytes)
+    };
+    let w4 = |s: &[u8], i: usize| {
+        s.get(i..i + 4)
+            .and_then(|b| <[u8; 4]>::try_from(b).ok())
+            .map(u32::from_ne_bytes)
+    };
+    match n {
+        8..=16 => w8(x, 0) == w8(y, 0) && w8(x, n - 8) == w8(y, n - 8),
+        4..=7 => w4(x, 0) == w4(y, 0) && w4(x, n - 4) == w4(y, n - 4),
+        _ => x == y,
+    }
 }
 
 /// Integer emission rows of one sentence into `rows` (the fast path).
@@ -1708,6 +1733,28 @@ mod tests {
                 }
             }
         });
+    }
+
+    #[test]
+    fn eq_short_is_slice_equality() {
+        let mut r = crate::ner::hash::XorShift::new(5);
+        let mut differ = 0;
+        for _ in 0..20_000 {
+            let n = r.below(24);
+            let x: Vec<u8> = (0..n).map(|_| r.below(3) as u8).collect();
+            let mut y = x.clone();
+            match r.below(3) {
+                0 => {}
+                1 if n > 0 => {
+                    let i = r.below(n);
+                    y[i] ^= 1;
+                }
+                _ => y.push(0),
+            }
+            assert_eq!(eq_short(&x, &y), x == y, "{x:?} {y:?}");
+            differ += usize::from(x != y);
+        }
+        assert!(differ > 5_000);
     }
 
     #[test]
