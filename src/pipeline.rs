@@ -440,22 +440,40 @@ impl Analyzer {
         let mut summary = Vec::new();
         if req.parts.summary {
             let mut cancelled = false;
+            let mut emitted = Vec::new();
             let mut emit = |c: &summarize::Chosen| {
                 let out = sentence_out(&doc, &ents, c, req.parts.entities);
                 let flow = sink(Event::Sentence(&out));
                 if flow.is_break() {
                     cancelled = true;
                 }
+                emitted.push(out);
                 flow
             };
             let chosen = summarize::summarize(&doc, &ents, &self.summary, &req.length, &mut emit);
             if cancelled {
                 return Err(AnalyzeError::Cancelled);
             }
-            summary = chosen
-                .iter()
-                .map(|c| sentence_out(&doc, &ents, c, req.parts.entities))
-                .collect();
+            // `chosen` is the emitted sentences in document order (the
+            // selection returns each one as it emitted it, then sorts by
+            // sentence), so the outputs built for the stream are reused,
+            // sorted the same way, instead of being built a second time
+            // (a String and two Vecs per sentence); rebuilt if that ever
+            // stops holding.
+            emitted.sort_by_key(|o: &SentenceOut| o.index);
+            let same = emitted.len() == chosen.len()
+                && emitted
+                    .iter()
+                    .zip(&chosen)
+                    .all(|(o, c)| o.index as usize == c.sentence && o.score == c.score);
+            summary = if same {
+                emitted
+            } else {
+                chosen
+                    .iter()
+                    .map(|c| sentence_out(&doc, &ents, c, req.parts.entities))
+                    .collect()
+            };
         }
         let t_summary = t3.elapsed();
 
@@ -519,6 +537,8 @@ impl Analyzer {
             total_us: t0.elapsed().as_micros() as u64,
             queue_us: 0,
         };
+        // The next analysis on this worker reuses the document's buffers.
+        doc.recycle();
         Ok(Analysis {
             id: req.id.to_string(),
             language,
@@ -587,6 +607,43 @@ pub fn is_blank(text: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The summary of the result is the streamed sentences in document
+    /// order (the pipeline reuses the streamed outputs), with and without
+    /// entity indices.
+    #[test]
+    fn summary_is_the_streamed_sentences_in_document_order() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("models");
+        let an = Analyzer::load(&dir, Limits::default()).expect("models load");
+        let mut text = String::from("الحكومة تعلن خطة جديدة للتعليم\n");
+        for i in 0..12 {
+            text.push_str(&format!(
+                "قال وزير التعليم محمد العلمي في الرباط إن الخطة رقم {i} تشمل المدارس في فاس وطنجة. "
+            ));
+            text.push_str("وأضاف أن البرلمان سيناقشها الأسبوع المقبل مع النقابات.\n");
+        }
+        for entities in [true, false] {
+            let mut req = Request::new("t", &text);
+            req.parts.entities = entities;
+            let mut streamed = Vec::new();
+            let a = an
+                .analyze(&req, &mut |e| {
+                    if let Event::Sentence(s) = e {
+                        streamed.push(s.clone());
+                    }
+                    ControlFlow::Continue(())
+                })
+                .expect("analysis");
+            assert!(a.summary.len() >= 2, "{:?}", a.summary);
+            assert!(a.summary.windows(2).all(|w| w[0].index < w[1].index));
+            streamed.sort_by_key(|s| s.index);
+            assert_eq!(a.summary, streamed);
+            assert_eq!(
+                a.summary.iter().any(|s| !s.entity_indices.is_empty()),
+                entities
+            );
+        }
+    }
 
     #[test]
     fn blank_detection() {

@@ -219,28 +219,121 @@ pub fn build_document<'a>(text: &'a str, opts: TextOptions<'a>) -> Document<'a> 
     build_document_with(text, opts, &StructureParams::default())
 }
 
+/// Buffers of one document build, kept per thread between calls (see
+/// [`Spare::take`]).
+#[derive(Default)]
+struct Spare {
+    tokens: Vec<Token>,
+    sentences: Vec<Sentence>,
+    norm_buf: String,
+    flags: Vec<u16>,
+    blocks: Vec<Block>,
+    pending_stems: Vec<usize>,
+    ranges: Vec<Range<usize>>,
+}
+
+/// A buffer whose capacity exceeds this many bytes is not kept: one huge
+/// text must not pin its megabytes in a worker thread for good.
+const KEEP_BYTES: usize = 1 << 20;
+
+fn keep<T>(v: &mut Vec<T>) {
+    if v.capacity().saturating_mul(std::mem::size_of::<T>()) > KEEP_BYTES {
+        *v = Vec::new();
+    } else {
+        v.clear();
+    }
+}
+
+thread_local! {
+    static SPARE: std::cell::RefCell<Spare> = std::cell::RefCell::new(Spare::default());
+}
+
+impl Spare {
+    /// This thread's buffers, empty (fresh ones when there are none, e.g.
+    /// during thread teardown).
+    ///
+    /// Why: a fresh document's token, norm and flag buffers are each larger
+    /// than glibc's fast bins, so every analysis paid for large `malloc`s
+    /// (≈ 2,800 instructions each on the Arabic sample: a large request first
+    /// consolidates the small chunks the other stages freed) plus the
+    /// regrowth of the sentence and block vectors. Reused, they cost nothing
+    /// once they have grown to a typical article.
+    fn take() -> Spare {
+        SPARE
+            .try_with(|s| s.try_borrow_mut().map(|mut s| std::mem::take(&mut *s)))
+            .ok()
+            .and_then(Result::ok)
+            .unwrap_or_default()
+    }
+
+    /// Keep the buffers for the next document built on this thread.
+    fn give_back(mut self) {
+        keep(&mut self.tokens);
+        keep(&mut self.sentences);
+        if self.norm_buf.capacity() > KEEP_BYTES {
+            self.norm_buf = String::new();
+        } else {
+            self.norm_buf.clear();
+        }
+        keep(&mut self.flags);
+        keep(&mut self.blocks);
+        keep(&mut self.pending_stems);
+        keep(&mut self.ranges);
+        let _ = SPARE.try_with(|s| {
+            if let Ok(mut s) = s.try_borrow_mut() {
+                *s = self;
+            }
+        });
+    }
+}
+
+/// Give `doc`'s token, sentence and norm buffers back to this thread, for
+/// the next [`build_document`] on it (see [`Document::recycle`]).
+pub(super) fn recycle(doc: Document<'_>) {
+    let mut spare = Spare::take();
+    spare.tokens = doc.tokens;
+    spare.sentences = doc.sentences;
+    spare.norm_buf = doc.norm_buf;
+    spare.give_back();
+}
+
 /// [`build_document`] with explicit thresholds.
 pub fn build_document_with<'a>(
     text: &'a str,
     opts: TextOptions<'a>,
     params: &StructureParams,
 ) -> Document<'a> {
+    let Spare {
+        mut tokens,
+        mut sentences,
+        mut norm_buf,
+        mut flags,
+        mut blocks,
+        mut pending_stems,
+        mut ranges,
+    } = Spare::take();
+    tokens.clear();
+    tokens.reserve(text.len() / 6 + 1);
+    sentences.clear();
+    norm_buf.clear();
+    norm_buf.reserve(text.len() + 16);
     let mut doc = Document {
         text,
         extra_title: opts.title,
         lang: Lang::Und,
         lang_confidence: 0.0,
         lang_from_hint: false,
-        sentences: Vec::new(),
-        tokens: Vec::with_capacity(text.len() / 6 + 1),
-        norm_buf: String::with_capacity(text.len() + 16),
+        sentences,
+        tokens,
+        norm_buf,
     };
     // 1. lines → tokens (+ word-table flags per token, looked up once
     //    while the norm is hot; used by language id and roles)
-    let mut blocks: Vec<Block> = Vec::new();
-    let mut flags: Vec<u16> = Vec::with_capacity(text.len() / 6 + 1);
+    blocks.clear();
+    flags.clear();
+    flags.reserve(text.len() / 6 + 1);
     // Word tokens whose stems wait for the language (non-Arabic script).
-    let mut pending_stems: Vec<usize> = Vec::new();
+    pending_stems.clear();
     let mut pos = 0usize;
     let mut cp = 0u32;
     while pos < text.len() {
@@ -293,7 +386,7 @@ pub fn build_document_with<'a>(
     // 4. roles
     let roles = classify_blocks(&doc, &blocks, &flags, opts, params);
     // 5. sentences
-    let mut ranges = Vec::new();
+    ranges.clear();
     for (p, (b, role)) in blocks.iter().zip(roles).enumerate() {
         ranges.clear();
         match role {
@@ -322,6 +415,14 @@ pub fn build_document_with<'a>(
             });
         }
     }
+    Spare {
+        flags,
+        blocks,
+        pending_stems,
+        ranges,
+        ..Spare::default()
+    }
+    .give_back();
     doc
 }
 

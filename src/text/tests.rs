@@ -572,3 +572,54 @@ proptest! {
         prop_assert_eq!(normalize::fold(&once), once);
     }
 }
+
+/// A document built after another one was recycled on the same thread is
+/// the document a fresh build gives (the reused buffers are cleared), and
+/// it does reuse the recycled token buffer; a buffer over the keep limit
+/// is not kept.
+#[test]
+fn recycled_buffers_give_the_same_document() {
+    let texts = [
+        "عنوان الخبر\nقال الوزير في الرباط إن الحكومة ستعلن خطة جديدة. وأضاف أن الخطة تشمل المدارس.\nالمصدر: وكالة",
+        "Le ministre a annoncé un plan.\nIl sera présenté lundi à Paris, a-t-il dit.",
+        "x",
+        "The council voted. The mayor said the vote was close!\n\nRelated: more news",
+    ];
+    let fresh: Vec<_> = texts
+        .iter()
+        .map(|t| {
+            let d = analyze(t, TextOptions::default());
+            (
+                d.tokens.clone(),
+                d.sentences.clone(),
+                d.norm_buf.clone(),
+                d.lang,
+            )
+        })
+        .collect();
+    for round in 0..3 {
+        for (t, want) in texts.iter().zip(&fresh) {
+            let d = analyze(t, TextOptions::default());
+            assert_eq!(
+                (&d.tokens, &d.sentences, &d.norm_buf, d.lang),
+                (&want.0, &want.1, &want.2, want.3),
+                "round {round}: {t}"
+            );
+            d.recycle();
+        }
+    }
+    let d = analyze(texts[0], TextOptions::default());
+    let p = d.tokens.as_ptr();
+    d.recycle();
+    let d = analyze(texts[1], TextOptions::default());
+    assert_eq!(d.tokens.as_ptr(), p, "the recycled token buffer is reused");
+    d.recycle();
+    // A monster text: its buffers (> 1 MiB) are given back, not kept.
+    let big = "كلمة ".repeat(300_000);
+    let d = analyze(&big, TextOptions::default());
+    let p = d.tokens.as_ptr();
+    d.recycle();
+    let d = analyze(texts[1], TextOptions::default());
+    assert_ne!(d.tokens.as_ptr(), p);
+    assert!(d.tokens.capacity() * std::mem::size_of::<Token>() <= 1 << 20);
+}
