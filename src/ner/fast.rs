@@ -47,7 +47,7 @@
 //! ([`frequent_words`]). After loading, a background thread computes their
 //! [`Entry`]s with the same code as a cache miss ([`new_entry`]) into a
 //! read-only [`WordTable`]. A first occurrence in a document then refers
-//! to that entry (an id with [`IN_TABLE`] set; neither the ~510-byte entry
+//! to that entry (an id with [`IN_TABLE`] set; neither the ~540-byte entry
 //! nor the strings are copied) instead of computing it (~3,400
 //! instructions). It holds
 //! model data only, never anything from a request, so it is the same for
@@ -397,12 +397,20 @@ impl ClcPairs {
 struct Entry {
     /// Hash of the raw text (the cache index key).
     h: u64,
-    /// The token's raw / norm / stem, concatenated at `text[at..]`: compared
-    /// in full on every hit, so a hash collision can never mix two tokens.
+    /// Byte lengths of the token's raw / norm / stem (`u32::MAX` for a
+    /// longer string: then never equal to a token's).
+    raw_len: u32,
+    norm_len: u32,
+    stem_len: u32,
+    /// The three strings concatenated, when they fit ([`INLINE`] bytes;
+    /// most words do): compared in full on every hit, so a hash collision
+    /// can never mix two tokens. In the entry's first cache line with the
+    /// hash: a frequent word's first occurrence in a document reads one
+    /// line of the word table, not also a line of its strings elsewhere.
+    inline: [u8; INLINE],
+    /// Where the strings are in the cache's / table's text when they do
+    /// not fit inline.
     at: usize,
-    raw_len: usize,
-    norm_len: usize,
-    stem_len: usize,
     /// Code points of the matching key (`features::match_key`).
     bare_chars: u32,
     /// The gazetteer's one-token step of the matching key
@@ -431,6 +439,9 @@ struct Entry {
     prev_ms: Row,
     info: Info,
 }
+
+/// Bytes of strings an [`Entry`] holds inline (fills its first cache line).
+const INLINE: usize = 44;
 
 /// Per-document cache of the fast path (lives in [`Scratch`]).
 #[derive(Default)]
@@ -608,7 +619,7 @@ impl DocCache {
     /// Forget everything (a new document). Keeps the buffers (no
     /// allocation per document once warm) unless a large document grew
     /// them: then they are freed, so a worker thread keeps at most ~2 MB
-    /// between documents (4,096 entries of ~510 bytes, their index, 4,096
+    /// between documents (4,096 entries of ~540 bytes, their index, 4,096
     /// shape items, 128 KB of strings).
     pub fn clear(&mut self) {
         if self.distinct.capacity() > KEEP_ENTRIES
@@ -724,9 +735,11 @@ impl DocCache {
                     h,
                     self.text.len(),
                 );
-                self.text.push_str(tok.raw);
-                self.text.push_str(tok.norm);
-                self.text.push_str(tok.stem);
+                if !e.is_inline() {
+                    self.text.push_str(tok.raw);
+                    self.text.push_str(tok.norm);
+                    self.text.push_str(tok.stem);
+                }
                 self.entries.push(e);
                 (self.entries.len() - 1) as u32
             }
@@ -757,8 +770,24 @@ impl DocCache {
     }
 }
 
-/// The features and partial sums of one token string (strings to be
-/// stored at `at`): a cache miss, or one word of the word table.
+impl Entry {
+    /// Total bytes of the three strings (saturating).
+    fn strings_len(&self) -> usize {
+        (self.raw_len as usize)
+            .saturating_add(self.norm_len as usize)
+            .saturating_add(self.stem_len as usize)
+    }
+
+    /// Are the strings in `inline` (else in the text at `at`)?
+    fn is_inline(&self) -> bool {
+        self.strings_len() <= INLINE
+    }
+}
+
+/// The features and partial sums of one token string: a cache miss, or
+/// one word of the word table. Its strings are kept inline when they fit,
+/// else the caller stores them at `at` of its text (see
+/// [`Entry::is_inline`]).
 #[inline(never)]
 fn new_entry(
     w: &Table,
@@ -771,13 +800,26 @@ fn new_entry(
 ) -> Entry {
     let (info, bare_s) = token_info_and_key(lang, tok, trig);
     let some = Some(&info);
+    let len = |s: &str| u32::try_from(s.len()).unwrap_or(u32::MAX);
+    let mut inline = [0u8; INLINE];
+    let total = tok.raw.len() + tok.norm.len() + tok.stem.len();
+    if total <= INLINE {
+        let mut at = 0;
+        for part in [tok.raw, tok.norm, tok.stem] {
+            if let Some(dst) = inline.get_mut(at..at + part.len()) {
+                dst.copy_from_slice(part.as_bytes());
+            }
+            at += part.len();
+        }
+    }
     Entry {
         h,
+        raw_len: len(tok.raw),
+        norm_len: len(tok.norm),
+        stem_len: len(tok.stem),
+        inline,
         at,
         first_gaz: gaz.first_step(info.bare),
-        raw_len: tok.raw.len(),
-        norm_len: tok.norm.len(),
-        stem_len: tok.stem.len(),
         bare_chars: bare_s.chars().count() as u32,
         latin_ctx: {
             let mut any = false;
@@ -873,9 +915,11 @@ impl WordTable {
                 continue;
             };
             let e = new_entry(w, lang, trig, gaz, &tok, h, t.text.len());
-            t.text.push_str(tok.raw);
-            t.text.push_str(tok.norm);
-            t.text.push_str(tok.stem);
+            if !e.is_inline() {
+                t.text.push_str(tok.raw);
+                t.text.push_str(tok.norm);
+                t.text.push_str(tok.stem);
+            }
             if let Some(s) = t.index.get_mut(slot) {
                 *s = t.len as u32 + 1;
             }
@@ -928,7 +972,8 @@ impl WordTable {
 /// Words per language in the model's word table. Arabic news is the
 /// target (issue 9): 16,384 words covered 78 % of the sample article's
 /// first occurrences of a word (481 of 619) and ~81 % in a simulation on
-/// held-out news; ~540 bytes of memory each once built (entry and strings). Session 7 doubled
+/// held-out news; ~550 bytes of memory each once built (entry, index, and the
+/// strings of the few that do not fit in the entry). Session 7 doubled
 /// the Arabic list to 32,768: a new word costs ~37 weight-table lookups
 /// that mostly miss the caches, and the sample article's analysis went
 /// from ~870 to ~805 µs CPU (same tags) for ~7.7 MB more memory.
@@ -1010,7 +1055,7 @@ pub(super) fn decode_words(b: &[u8]) -> Result<Vec<Word>, ModelError> {
     let mut pos = 0usize;
     let n = vget(b, &mut pos).ok_or_else(|| bad("truncated count"))?;
     // Each word takes at least three bytes; and no more words than a list
-    // ever holds (the background build costs ~540 bytes per word, so a
+    // ever holds (the background build costs ~550 bytes per word, so a
     // crafted file with a valid checksum must not make it allocate without
     // bound).
     if n.saturating_mul(3) > (b.len() - pos) as u64 {
@@ -1062,11 +1107,14 @@ pub(super) fn decode_words(b: &[u8]) -> Result<Vec<Word>, ModelError> {
 /// bound is a char boundary, which made this ~165 instructions a call.
 #[inline]
 fn same(text: &str, e: &Entry, tok: &TokView<'_>) -> bool {
-    let a = e.at;
-    let b = a + e.raw_len;
-    let c = b + e.norm_len;
-    let d = c + e.stem_len;
-    let t = text.as_bytes();
+    let (r, n) = (e.raw_len as usize, e.norm_len as usize);
+    let t: &[u8] = if e.is_inline() {
+        &e.inline
+    } else {
+        text.as_bytes().get(e.at..).unwrap_or(&[])
+    };
+    let (a, b, c) = (0, r, r.saturating_add(n));
+    let d = c.saturating_add(e.stem_len as usize);
     let eq = |x: Option<&[u8]>, y: &str| x.is_some_and(|x| eq_short(x, y.as_bytes()));
     eq(t.get(a..b), tok.raw) && eq(t.get(b..c), tok.norm) && eq(t.get(c..d), tok.stem)
 }
@@ -1413,6 +1461,72 @@ mod tests {
             }
             assert!(cache.len() < sents.iter().map(Vec::len).sum::<usize>() / 2);
         });
+    }
+
+    #[test]
+    fn long_and_short_strings_match_only_themselves_inline_or_not() {
+        // Entries keep their strings inline up to INLINE bytes, else in the
+        // text. Tokens on both sides of the limit, and tokens sharing a raw
+        // form but not norm / stem, through the document cache and the word
+        // table: rows equal the reference, and only equal strings share an
+        // entry.
+        let m = model();
+        let base = m.tagger(Lang::Fr).expect("fr");
+        let long = "anticonstitutionnellement"; // 3 × 25 bytes: not inline
+        let edge = "abcdefghijklmn"; // 3 × 14 = 42 bytes: inline
+        let toks = [
+            TokView {
+                raw: long,
+                norm: long,
+                stem: long,
+            },
+            TokView {
+                raw: edge,
+                norm: edge,
+                stem: edge,
+            },
+            TokView {
+                raw: long,
+                norm: long,
+                stem: "anticonstitutionnel",
+            },
+            TokView {
+                raw: edge,
+                norm: "abcdefghijklmo",
+                stem: edge,
+            },
+            TokView {
+                raw: long,
+                norm: long,
+                stem: long,
+            },
+            TokView {
+                raw: edge,
+                norm: edge,
+                stem: edge,
+            },
+        ];
+        let mut fb = FeatBuf::default();
+        sentence_features(Lang::Fr, &toks, base.gaz(), base.trig(), &mut fb);
+        let reference = base.reference_rows(&fb);
+        let words = vec![word(long, long, long), word(edge, edge, edge)];
+        let t = with_words(base, words);
+        let wt = t.word_table().expect("table");
+        assert_eq!(wt.len(), 2);
+        assert!(!wt.entries().iter().all(Entry::is_inline));
+        assert!(wt.entries().iter().any(Entry::is_inline));
+        for tagger in [base, &t] {
+            let mut cache = DocCache::default();
+            let mut rows = Vec::new();
+            sentence_rows(tagger, &toks, &mut cache, &mut rows);
+            assert_eq!(rows, reference);
+            // Four distinct (raw, norm, stem) triples.
+            assert_eq!(cache.len(), 4);
+            assert_eq!(cache.ids[0], cache.ids[4]);
+            assert_eq!(cache.ids[1], cache.ids[5]);
+            assert_ne!(cache.ids[0], cache.ids[2]);
+            assert_ne!(cache.ids[1], cache.ids[3]);
+        }
     }
 
     #[test]
