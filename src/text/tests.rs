@@ -616,10 +616,11 @@ fn recycled_buffers_give_the_same_document() {
     d.recycle();
     // A monster text: its buffers (> 1 MiB) are given back, not kept.
     let big = "كلمة ".repeat(300_000);
+    // (The allocator may hand the freed block's address out again, so the
+    // check is on the capacity, which a kept buffer would carry over.)
     let d = analyze(&big, TextOptions::default());
-    let p = d.tokens.as_ptr();
+    assert!(d.tokens.capacity() * std::mem::size_of::<Token>() > 1 << 20);
     d.recycle();
     let d = analyze(texts[1], TextOptions::default());
-    assert_ne!(d.tokens.as_ptr(), p);
     assert!(d.tokens.capacity() * std::mem::size_of::<Token>() <= 1 << 20);
 }
