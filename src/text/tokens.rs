@@ -1030,7 +1030,7 @@ fn ar_stem(norm: &str) -> Range<usize> {
     let s = b.get(start..).unwrap_or(&[]);
     for p in AR_PREFIXES {
         if let Some(r) = s.strip_prefix(p) {
-            if at_least_chars(r, 2) {
+            if at_least_two_chars(r) {
                 start += p.len();
             }
             break;
@@ -1057,7 +1057,7 @@ fn suffixes_ar(mut s: &[u8], start: usize) -> Range<usize> {
 }
 
 /// `at_least_chars(s, 2)` for `s` starting on a character boundary (a
-/// prefix of a norm, cut after whole letters): its first character takes
+/// norm or part of one, cut after whole letters): its first character takes
 /// at most 4 bytes, so 5 bytes hold two, and below that a second character
 /// is a non-continuation byte after the first.
 ///
