@@ -190,10 +190,15 @@ impl CpuPool {
                     || job(&flag),
                 )))
             };
-            // Release the slot and the gauge *before* replying, so a caller
-            // that got its answer can be admitted again at once.
-            drop(admission);
+            // Release the gauge and the slot *before* replying, so a caller
+            // that got its answer can be admitted again at once. The gauge
+            // first: the next admitted job increments it only after taking
+            // the released permit (the semaphore orders the two), so the
+            // gauge never reads above the admission limit. In the other
+            // order a reader could see limit + 1 (tests/hostile.rs
+            // `one_connection_1000_unread_streams` failed once so).
             in_flight.fetch_sub(1, Ordering::Relaxed);
+            drop(admission);
             if let Some(out) = out {
                 let _ = tx.send(out.map(|r| (r, waited)).map_err(|_| ()));
             }
