@@ -23,6 +23,7 @@
 
 use super::features::{self, FeatureConfig, NgramScratch, Unit, UnitKind};
 use super::TopicLabel;
+use crate::huge::HugeSlice;
 use crate::model_file::{ByteReader, ByteWriter, ModelError};
 use crate::text::{Document, Lang, Role, TokenKind};
 
@@ -41,7 +42,8 @@ pub const MAX_COLS: usize = 16;
 /// One quantised row: i8 weights (label columns, zero-padded to 16) and
 /// their scale. Scale and weights sit together so a row costs one memory
 /// read.
-#[derive(Debug, Clone, Copy, Default, PartialEq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, bytemuck::Pod, bytemuck::Zeroable)]
+#[repr(C)]
 pub struct QRow {
     pub scale: f32,
     pub q: [i8; MAX_COLS],
@@ -53,8 +55,8 @@ pub struct QRow {
 /// is one large allocation starting 16 bytes into a page, so at alignment 8
 /// every other entry began 48 bytes into a line with its row in the next
 /// line (two misses for one word).
-#[derive(Debug, Clone, Copy, Default, PartialEq)]
-#[repr(align(32))]
+#[derive(Debug, Clone, Copy, Default, PartialEq, bytemuck::Pod, bytemuck::Zeroable)]
+#[repr(C, align(32))]
 pub struct WordEntry {
     /// Unit key (`features::word_key`); 0 = empty slot.
     pub key: u64,
@@ -68,16 +70,19 @@ pub struct WordEntry {
 pub struct Table {
     pub cols: Vec<TopicLabel>,
     pub bucket_bits: u32,
-    /// `2^bucket_bits` rows.
-    pub rows: Vec<QRow>,
+    /// `2^bucket_bits` rows. In huge-page memory when large
+    /// ([`crate::huge`]): n-gram and bigram rows are read at random, and
+    /// with 4 KiB pages most reads also miss the TLB.
+    pub rows: HugeSlice<QRow>,
     /// Ordered linear-probing word table: the entry of key `k` sits at or
     /// after its home slot [`home_slot`]`(k, words_home)`, and keys ascend
     /// along the slots (empty slots have key 0). Why ordered: the model
     /// file stores the words sorted by key, so the loader places each one
     /// with a single sequential pass (no probing, no rehash; the old
     /// low-bits index cost ~2 random cache misses per word at load), and a
-    /// lookup of an unseen word stops at the first larger key.
-    words: Vec<WordEntry>,
+    /// lookup of an unseen word stops at the first larger key. In
+    /// huge-page memory when large, like `rows`.
+    words: HugeSlice<WordEntry>,
     /// Number of home slots (`words` may be longer: a run of collisions at
     /// the top end spills past it instead of wrapping around).
     words_home: usize,
@@ -166,7 +171,7 @@ impl Table {
     ) -> Table {
         let ncols = cols.len().min(MAX_COLS);
         let nb = 1usize << bucket_bits;
-        let rows = (0..nb)
+        let rows: Vec<QRow> = (0..nb)
             .map(|b| quantise_row(weights.get(b * ncols..(b + 1) * ncols).unwrap_or(&[])))
             .collect();
         let mut scratch = NgramScratch::default();
@@ -196,8 +201,8 @@ impl Table {
         Table {
             cols,
             bucket_bits,
-            rows,
-            words,
+            rows: HugeSlice::from_slice(&rows),
+            words: HugeSlice::from_slice(&words),
             words_home,
             n_words,
         }
@@ -936,7 +941,7 @@ impl QuantModel {
             w.u32(t.bucket_bits);
             // Rows stored `ncols` wide (not padded) to keep the file small.
             let mut q = Vec::with_capacity(t.rows.len() * n);
-            for r in &t.rows {
+            for r in t.rows.iter() {
                 q.extend(r.q.iter().take(n).map(|&v| v as u8));
             }
             w.bytes(&q);
@@ -1127,8 +1132,8 @@ impl QuantModel {
             tables.push(Table {
                 cols,
                 bucket_bits,
-                rows,
-                words,
+                rows: HugeSlice::from_slice(&rows),
+                words: HugeSlice::from_slice(&words),
                 words_home,
                 n_words,
             });
@@ -1229,8 +1234,8 @@ mod tests {
         Ok(Table {
             cols: vec![TopicLabel::Politics],
             bucket_bits: 10,
-            rows: Vec::new(),
-            words,
+            rows: HugeSlice::default(),
+            words: HugeSlice::from_slice(&words),
             words_home,
             n_words,
         })
@@ -1311,7 +1316,7 @@ mod tests {
             idf: Vec::new(),
             info: String::new(),
         };
-        q.tables[0].rows = vec![QRow::default(); 1 << 10];
+        q.tables[0].rows = HugeSlice::from_slice(&vec![QRow::default(); 1 << 10]);
         let ok = q.to_bytes();
         assert!(QuantModel::from_bytes(&ok).is_ok());
         let payload = crate::model_file::decode(&ok, KIND, FORMAT_VERSION_V2)
