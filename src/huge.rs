@@ -36,23 +36,32 @@ pub struct HugeSlice<T: Pod> {
 }
 
 enum Backing<T> {
-    /// An anonymous mapping of at least `len * size_of::<T>()` bytes.
-    Map(memmap2::MmapMut, usize),
+    /// An anonymous mapping; the elements are its bytes
+    /// `off .. off + len * size_of::<T>()` (`off` aligns them to 2 MiB).
+    Map {
+        map: memmap2::MmapMut,
+        off: usize,
+        len: usize,
+    },
     Heap(Vec<T>),
 }
+
+/// Size and alignment of a (transparent) huge page on x86-64 and most
+/// aarch64 kernels.
+const HUGE_PAGE: usize = 2 << 20;
 
 impl<T: Pod> HugeSlice<T> {
     /// `len` zeroed elements.
     pub fn zeroed(len: usize) -> Self {
         let bytes = len.saturating_mul(std::mem::size_of::<T>());
         if bytes >= MIN_HUGE_BYTES {
-            if let Some(map) = huge_map(bytes) {
+            if let Some((map, off)) = huge_map(bytes) {
                 let s = HugeSlice {
-                    backing: Backing::Map(map, len),
+                    backing: Backing::Map { map, off, len },
                 };
-                // The cast cannot fail for a page-aligned mapping of the
+                // The cast cannot fail for a page-aligned range of the
                 // right size; checked once here so that `as_slice` never
-                // has to fall back.
+                // has to fall back (the mapping is never resized).
                 if s.try_slice().is_some() {
                     return s;
                 }
@@ -73,47 +82,64 @@ impl<T: Pod> HugeSlice<T> {
 
     /// Whether the table is in a huge-page-advised mapping (tests, logs).
     pub fn is_mapped(&self) -> bool {
-        matches!(self.backing, Backing::Map(..))
+        matches!(self.backing, Backing::Map { .. })
     }
 
     fn try_slice(&self) -> Option<&[T]> {
         match &self.backing {
-            Backing::Map(m, len) => {
-                let bytes = len.checked_mul(std::mem::size_of::<T>())?;
-                bytemuck::try_cast_slice(m.get(..bytes)?).ok()
+            Backing::Map { map, off, len } => {
+                let end = len
+                    .checked_mul(std::mem::size_of::<T>())?
+                    .checked_add(*off)?;
+                bytemuck::try_cast_slice(map.get(*off..end)?).ok()
             }
             Backing::Heap(v) => Some(v),
         }
     }
 
     pub fn as_slice(&self) -> &[T] {
-        self.try_slice().unwrap_or(&[])
+        let s = self.try_slice();
+        // Unreachable (checked at construction, never resized); should it
+        // ever break, every lookup would silently find nothing.
+        debug_assert!(s.is_some(), "HugeSlice view lost");
+        s.unwrap_or(&[])
     }
 
     pub fn as_mut_slice(&mut self) -> &mut [T] {
         match &mut self.backing {
-            Backing::Map(m, len) => {
-                let bytes = len.saturating_mul(std::mem::size_of::<T>());
-                match m.get_mut(..bytes) {
-                    Some(b) => bytemuck::try_cast_slice_mut(b).unwrap_or(&mut []),
-                    None => &mut [],
-                }
+            Backing::Map { map, off, len } => {
+                let end = len
+                    .saturating_mul(std::mem::size_of::<T>())
+                    .saturating_add(*off);
+                let s = map
+                    .get_mut(*off..end)
+                    .and_then(|b| bytemuck::try_cast_slice_mut(b).ok());
+                debug_assert!(s.is_some(), "HugeSlice view lost");
+                s.unwrap_or(&mut [])
             }
             Backing::Heap(v) => v,
         }
     }
 }
 
-/// An anonymous mapping of `bytes`, advised for huge pages (Linux); `None`
-/// when the system refuses the mapping. A refused advice (THP compiled
-/// out or set to `never`) still gives a usable mapping.
-fn huge_map(bytes: usize) -> Option<memmap2::MmapMut> {
-    let map = memmap2::MmapMut::map_anon(bytes).ok()?;
+/// An anonymous mapping with room for `bytes` starting at a 2 MiB
+/// boundary, advised for huge pages (Linux), and that offset; `None` when
+/// the system refuses the mapping. Why the alignment: huge pages only back
+/// aligned 2 MiB ranges, and the kernel aligns an anonymous mapping only
+/// when its length is a multiple of 2 MiB, so a 6 MB table mapped as is
+/// could get one huge page instead of three (the reviewer's finding). The
+/// unused head and tail are never touched, so they cost address space,
+/// not memory. A refused advice (THP compiled out or set to `never`)
+/// still gives a usable mapping.
+fn huge_map(bytes: usize) -> Option<(memmap2::MmapMut, usize)> {
+    let map = memmap2::MmapMut::map_anon(bytes.checked_add(HUGE_PAGE)?).ok()?;
+    let addr = map.as_ptr() as usize;
+    let off = (HUGE_PAGE - addr % HUGE_PAGE) % HUGE_PAGE;
     #[cfg(target_os = "linux")]
     {
         let _ = map.advise(memmap2::Advice::HugePage);
     }
-    Some(map)
+    Some((map, off))
 }
 
 impl<T: Pod> std::ops::Deref for HugeSlice<T> {
@@ -165,6 +191,9 @@ mod tests {
             let mut s: HugeSlice<u64> = HugeSlice::zeroed(len);
             assert_eq!(s.len(), len);
             assert_eq!(s.is_mapped(), mapped, "len {len}");
+            if mapped {
+                assert_eq!(s.as_ptr() as usize % HUGE_PAGE, 0, "2 MiB-aligned");
+            }
             assert!(s.iter().all(|x| *x == 0), "zero-filled");
             for (i, x) in s.iter_mut().enumerate() {
                 *x = i as u64 * 3;
