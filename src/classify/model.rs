@@ -23,7 +23,6 @@
 
 use super::features::{self, FeatureConfig, NgramScratch, Unit, UnitKind};
 use super::TopicLabel;
-use crate::huge::HugeSlice;
 use crate::model_file::{ByteReader, ByteWriter, ModelError};
 use crate::text::{Document, Lang, Role, TokenKind};
 
@@ -42,8 +41,7 @@ pub const MAX_COLS: usize = 16;
 /// One quantised row: i8 weights (label columns, zero-padded to 16) and
 /// their scale. Scale and weights sit together so a row costs one memory
 /// read.
-#[derive(Debug, Clone, Copy, Default, PartialEq, bytemuck::Pod, bytemuck::Zeroable)]
-#[repr(C)]
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub struct QRow {
     pub scale: f32,
     pub q: [i8; MAX_COLS],
@@ -55,8 +53,8 @@ pub struct QRow {
 /// is one large allocation starting 16 bytes into a page, so at alignment 8
 /// every other entry began 48 bytes into a line with its row in the next
 /// line (two misses for one word).
-#[derive(Debug, Clone, Copy, Default, PartialEq, bytemuck::Pod, bytemuck::Zeroable)]
-#[repr(C, align(32))]
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+#[repr(align(32))]
 pub struct WordEntry {
     /// Unit key (`features::word_key`); 0 = empty slot.
     pub key: u64,
@@ -70,19 +68,16 @@ pub struct WordEntry {
 pub struct Table {
     pub cols: Vec<TopicLabel>,
     pub bucket_bits: u32,
-    /// `2^bucket_bits` rows. In huge-page memory when large
-    /// ([`crate::huge`]): n-gram and bigram rows are read at random, and
-    /// with 4 KiB pages most reads also miss the TLB.
-    pub rows: HugeSlice<QRow>,
+    /// `2^bucket_bits` rows.
+    pub rows: Vec<QRow>,
     /// Ordered linear-probing word table: the entry of key `k` sits at or
     /// after its home slot [`home_slot`]`(k, words_home)`, and keys ascend
     /// along the slots (empty slots have key 0). Why ordered: the model
     /// file stores the words sorted by key, so the loader places each one
     /// with a single sequential pass (no probing, no rehash; the old
     /// low-bits index cost ~2 random cache misses per word at load), and a
-    /// lookup of an unseen word stops at the first larger key. In
-    /// huge-page memory when large, like `rows`.
-    words: HugeSlice<WordEntry>,
+    /// lookup of an unseen word stops at the first larger key.
+    words: Vec<WordEntry>,
     /// Number of home slots (`words` may be longer: a run of collisions at
     /// the top end spills past it instead of wrapping around).
     words_home: usize,
@@ -171,7 +166,7 @@ impl Table {
     ) -> Table {
         let ncols = cols.len().min(MAX_COLS);
         let nb = 1usize << bucket_bits;
-        let rows: Vec<QRow> = (0..nb)
+        let rows = (0..nb)
             .map(|b| quantise_row(weights.get(b * ncols..(b + 1) * ncols).unwrap_or(&[])))
             .collect();
         let mut scratch = NgramScratch::default();
@@ -201,8 +196,8 @@ impl Table {
         Table {
             cols,
             bucket_bits,
-            rows: HugeSlice::from_slice(&rows),
-            words: HugeSlice::from_slice(&words),
+            rows,
+            words,
             words_home,
             n_words,
         }
@@ -941,7 +936,7 @@ impl QuantModel {
             w.u32(t.bucket_bits);
             // Rows stored `ncols` wide (not padded) to keep the file small.
             let mut q = Vec::with_capacity(t.rows.len() * n);
-            for r in t.rows.iter() {
+            for r in &t.rows {
                 q.extend(r.q.iter().take(n).map(|&v| v as u8));
             }
             w.bytes(&q);
@@ -1132,8 +1127,8 @@ impl QuantModel {
             tables.push(Table {
                 cols,
                 bucket_bits,
-                rows: HugeSlice::from_slice(&rows),
-                words: HugeSlice::from_slice(&words),
+                rows,
+                words,
                 words_home,
                 n_words,
             });
@@ -1234,8 +1229,8 @@ mod tests {
         Ok(Table {
             cols: vec![TopicLabel::Politics],
             bucket_bits: 10,
-            rows: HugeSlice::default(),
-            words: HugeSlice::from_slice(&words),
+            rows: Vec::new(),
+            words,
             words_home,
             n_words,
         })
@@ -1316,7 +1311,7 @@ mod tests {
             idf: Vec::new(),
             info: String::new(),
         };
-        q.tables[0].rows = HugeSlice::from_slice(&vec![QRow::default(); 1 << 10]);
+        q.tables[0].rows = vec![QRow::default(); 1 << 10];
         let ok = q.to_bytes();
         assert!(QuantModel::from_bytes(&ok).is_ok());
         let payload = crate::model_file::decode(&ok, KIND, FORMAT_VERSION_V2)
