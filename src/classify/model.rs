@@ -330,8 +330,8 @@ struct PairSlot {
 
 /// Counts (integers: occurrences count 1, title ones 3) take their
 /// `1 + ln c` from a table instead of a logarithm: one entry per f32 whose
-/// low 16 bits are zero, from 1.0 up (`TF_TABLE` entries reach 511, and
-/// cover every integer below 256).
+/// low 16 bits are zero, from 1.0 up to 255.0 (the last of the `TF_TABLE`
+/// entries; they cover every integer below 256).
 const TF_TABLE: usize = 1024;
 /// `1.0f32.to_bits() >> 16`: the table's first key.
 const TF_BASE: u32 = 0x3F80;
