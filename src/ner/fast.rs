@@ -999,18 +999,15 @@ impl WordTable {
 /// strings of the few that do not fit in the entry). Session 7 doubled
 /// the Arabic list to 32,768: a new word costs ~37 weight-table lookups
 /// that mostly miss the caches, and the sample article's analysis went
-/// from ~870 to ~805 µs CPU (same tags) for ~7.7 MB more memory. Session
-/// 8 made it 49,152 once entries carried their strings inline (less
-/// memory per word): ~−30 µs per analysis for ~5 MB (peak RSS of
-/// `analyze_loop` 133.3 → 138.2 MB).
+/// from ~870 to ~805 µs CPU (same tags) for ~7.7 MB more memory.
 pub fn word_table_size(lang: Lang) -> usize {
     match lang {
-        Lang::Ar => 3 << 14,
+        Lang::Ar => 1 << 15,
         _ => 1 << 13,
     }
 }
 
-/// Most words a model file's list may hold (> 2.6× the largest list trained):
+/// Most words a model file's list may hold (8× the largest list trained):
 /// a bound on what a corrupt or crafted file can make the loader and the
 /// background build allocate.
 pub const MAX_WORDS: usize = 1 << 17;
