@@ -1499,41 +1499,18 @@ mod tests {
         let m = model();
         let base = m.tagger(Lang::Fr).expect("fr");
         let long = "anticonstitutionnellement"; // 3 × 25 bytes: not inline
-        let edge = "abcdefghijklmn"; // 3 × 14 = 42 bytes: inline
-                                     // Exactly INLINE (16 + 16 + 12 = 44) and INLINE + 1 bytes.
+                                                // 3 × 14 = 42 bytes: inline.
+        let edge = "abcdefghijklmn";
+        // Exactly INLINE (16 + 16 + 12 = 44) and INLINE + 1 bytes.
         let (at44, over, st) = ("abcdefghijklmnop", "abcdefghijklmnopq", "abcdefghijkl");
         let tv = |raw, norm, stem| TokView { raw, norm, stem };
         let toks = [
-            TokView {
-                raw: long,
-                norm: long,
-                stem: long,
-            },
-            TokView {
-                raw: edge,
-                norm: edge,
-                stem: edge,
-            },
-            TokView {
-                raw: long,
-                norm: long,
-                stem: "anticonstitutionnel",
-            },
-            TokView {
-                raw: edge,
-                norm: "abcdefghijklmo",
-                stem: edge,
-            },
-            TokView {
-                raw: long,
-                norm: long,
-                stem: long,
-            },
-            TokView {
-                raw: edge,
-                norm: edge,
-                stem: edge,
-            },
+            tv(long, long, long),
+            tv(edge, edge, edge),
+            tv(long, long, "anticonstitutionnel"),
+            tv(edge, "abcdefghijklmo", edge),
+            tv(long, long, long),
+            tv(edge, edge, edge),
             tv(at44, at44, st),
             tv(over, over, st),
             tv(at44, at44, st),
