@@ -1729,6 +1729,15 @@ mod tests {
         assert!(cache.text.capacity() <= KEEP_TEXT);
     }
 
+    /// Every token of the sentences as a word-list entry.
+    fn sentence_words(sents: &[Vec<TokView<'_>>]) -> Vec<Word> {
+        sents
+            .iter()
+            .flatten()
+            .map(|t| word(t.raw, t.norm, t.stem))
+            .collect()
+    }
+
     /// A clone of a shipped tagger with its own word table of `words`,
     /// built now (the shared loaded model's table is not touched).
     fn with_words(t: &LangTagger, words: Vec<Word>) -> LangTagger {
@@ -1759,11 +1768,7 @@ mod tests {
         let (mut rows, mut plain) = (Vec::new(), Vec::new());
         sentences(|lang, sents| {
             let base = m.tagger(lang).expect("tagger");
-            let mut pool: Vec<Word> = sents
-                .iter()
-                .flatten()
-                .map(|t| word(t.raw, t.norm, t.stem))
-                .collect();
+            let mut pool = sentence_words(sents);
             pool.extend((0..100).map(|i| {
                 let s = shaped_token(i);
                 word(&s, &s, &s)
@@ -1882,11 +1887,7 @@ mod tests {
             if lang != Lang::Ar {
                 return;
             }
-            let words: Vec<Word> = sents
-                .iter()
-                .flatten()
-                .map(|t| word(t.raw, t.norm, t.stem))
-                .collect();
+            let words = sentence_words(sents);
             for with_table in [false, true] {
                 let mut t = if with_table {
                     with_words(base, words.clone())
@@ -1948,11 +1949,7 @@ mod tests {
             if lang != Lang::Ar {
                 return;
             }
-            let words: Vec<Word> = sents
-                .iter()
-                .flatten()
-                .map(|t| word(t.raw, t.norm, t.stem))
-                .collect();
+            let words = sentence_words(sents);
             let mut t = with_words(base, words);
             for toks in sents {
                 let keys: Vec<u64> = toks
