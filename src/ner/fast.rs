@@ -47,7 +47,7 @@
 //! ([`frequent_words`]). After loading, a background thread computes their
 //! [`Entry`]s with the same code as a cache miss ([`new_entry`]) into a
 //! read-only [`WordTable`]. A first occurrence in a document then refers
-//! to that entry (an id with [`IN_TABLE`] set; neither the ~540-byte entry
+//! to that entry (an id with [`IN_TABLE`] set; neither the 368-byte entry
 //! nor the strings are copied) instead of computing it (~3,400
 //! instructions). It holds
 //! model data only, never anything from a request, so it is the same for
@@ -179,7 +179,7 @@ pub(crate) struct ShapeCtx {
 }
 
 impl ShapeCtx {
-    fn new(prev: Option<&Info>, c: &Info, next: Option<&Info>, slen: u64) -> Self {
+    fn new(prev: Option<&WordInfo>, c: &WordInfo, next: Option<&WordInfo>, slen: u64) -> Self {
         let first = prev.is_none();
         let last = next.is_none();
         let flags = if first || last { u64::from(c.flags) } else { 0 };
@@ -224,14 +224,14 @@ pub(crate) fn shape_context_keys(s: &ShapeCtx, k: &mut impl FnMut(u64)) {
 }
 
 /// Keys of a token's own word paired with the previous word.
-pub(crate) fn pair_prev_keys(prev: Option<&Info>, c: &Info, k: &mut impl FnMut(u64)) {
+pub(crate) fn pair_prev_keys(prev: Option<&WordInfo>, c: &WordInfo, k: &mut impl FnMut(u64)) {
     bigram_prev_key(prev, c, k);
     prev_shape_key(prev, c.shape, k);
 }
 
 /// The word bigram with the previous word.
 #[inline]
-fn bigram_prev_key(prev: Option<&Info>, c: &Info, k: &mut impl FnMut(u64)) {
+fn bigram_prev_key(prev: Option<&WordInfo>, c: &WordInfo, k: &mut impl FnMut(u64)) {
     k(key2(T_BI_M1, prev.map_or(BOS, |x| x.norm), c.norm));
 }
 
@@ -239,26 +239,26 @@ fn bigram_prev_key(prev: Option<&Info>, c: &Info, k: &mut impl FnMut(u64)) {
 /// language's main shape, a row of the previous token's entry
 /// ([`Entry::next_ms`]).
 #[inline]
-fn prev_shape_key(prev: Option<&Info>, shape: u64, k: &mut impl FnMut(u64)) {
+fn prev_shape_key(prev: Option<&WordInfo>, shape: u64, k: &mut impl FnMut(u64)) {
     k(key2(T_NORM_M1_SHAPE, prev.map_or(BOS, |x| x.norm), shape));
 }
 
 /// Keys of a token's own word paired with the next word.
-pub(crate) fn pair_next_keys(c: &Info, next: Option<&Info>, k: &mut impl FnMut(u64)) {
+pub(crate) fn pair_next_keys(c: &WordInfo, next: Option<&WordInfo>, k: &mut impl FnMut(u64)) {
     bigram_next_key(c, next, k);
     next_shape_key(next, c.shape, k);
 }
 
 /// The word bigram with the next word.
 #[inline]
-fn bigram_next_key(c: &Info, next: Option<&Info>, k: &mut impl FnMut(u64)) {
+fn bigram_next_key(c: &WordInfo, next: Option<&WordInfo>, k: &mut impl FnMut(u64)) {
     k(key2(T_BI_P1, c.norm, next.map_or(EOS, |x| x.norm)));
 }
 
 /// The key of the next word paired with the token's shape (see
 /// [`prev_shape_key`], [`Entry::prev_ms`]).
 #[inline]
-fn next_shape_key(next: Option<&Info>, shape: u64, k: &mut impl FnMut(u64)) {
+fn next_shape_key(next: Option<&WordInfo>, shape: u64, k: &mut impl FnMut(u64)) {
     k(key2(T_NORM_P1_SHAPE, next.map_or(EOS, |x| x.norm), shape));
 }
 
@@ -266,9 +266,9 @@ fn next_shape_key(next: Option<&Info>, shape: u64, k: &mut impl FnMut(u64)) {
 /// distinct values (~33), so the fast path reads their rows from a
 /// per-tagger table ([`ClcPairs`]) instead of hashing and probing.
 pub(crate) fn clc_pair_keys(
-    prev: Option<&Info>,
-    c: &Info,
-    next: Option<&Info>,
+    prev: Option<&WordInfo>,
+    c: &WordInfo,
+    next: Option<&WordInfo>,
     k: &mut impl FnMut(u64),
 ) {
     let pc = prev.map_or(BOS, |x| u64::from(x.clc));
@@ -358,8 +358,14 @@ impl ClcPairs {
     /// Add the rows of [`clc_pair_keys`] to `acc`; false (nothing added)
     /// when a value has no precomputed row (then the caller hashes).
     #[inline]
-    fn add(&self, prev: Option<&Info>, c: &Info, next: Option<&Info>, acc: &mut Row) -> bool {
-        let idx = |x: Option<&Info>| match x {
+    fn add(
+        &self,
+        prev: Option<&WordInfo>,
+        c: &WordInfo,
+        next: Option<&WordInfo>,
+        acc: &mut Row,
+    ) -> bool {
+        let idx = |x: Option<&WordInfo>| match x {
             None => Some(CLC_VALUES),
             Some(x) => Some(x.clc as usize).filter(|v| *v < CLC_VALUES),
         };
@@ -385,19 +391,49 @@ impl ClcPairs {
 
 // ---- The per-document cache. ----
 
+/// The fields of a token's [`Info`] that the fast path reads per token
+/// (the "hot" part: word, shape, matching key, flags, coarse cluster).
+/// Everything else of `Info` (affixes, trigger and fine-cluster classes,
+/// hyphen parts) is already folded into an entry's partial sums, so an
+/// entry keeps only these 32 bytes; the full `Info` is kept aside
+/// ([`Entry::cold`]) only where something still reads it: the
+/// Latin-script sentence context. Arabic entries thus shrank from 536 to
+/// 368 bytes (issue 9, session 9): a document's entries and the word
+/// table take ~30 % less cache and memory.
+#[derive(Clone, Copy, Default, Debug, PartialEq, Eq, bytemuck::Pod, bytemuck::Zeroable)]
+#[repr(C)]
+pub(crate) struct WordInfo {
+    pub(crate) norm: u64,
+    pub(crate) shape: u64,
+    pub(crate) bare: u64,
+    pub(crate) flags: u32,
+    pub(crate) clc: u32,
+}
+
+impl From<&Info> for WordInfo {
+    fn from(i: &Info) -> Self {
+        WordInfo {
+            norm: i.norm,
+            shape: i.shape,
+            bare: i.bare,
+            flags: i.flags,
+            clc: i.clc,
+        }
+    }
+}
+
 /// What the cache keeps per distinct token string.
 ///
 /// Plain old data (`repr(C)`, no padding) so that the word table's
 /// entries can live in huge-page memory (`crate::huge`). Field order puts
 /// together what is read together: the hash, lengths and inline strings
-/// (a first occurrence's comparison), then the rows and the first fields
-/// of `info` (a token's window); the rest of `info` (affixes, Latin
-/// sentence context) is read only when an entry is computed and for
-/// Latin-script sentences. Entries are 536 bytes at alignment 8, so a
-/// group starts at any offset within a cache line and may span one line
-/// more than its size; padding every entry to a 64-byte boundary (576
-/// bytes, +3.4 MB peak RSS) was measured and not kept: 683.6 vs 674.8 µs
-/// medians, min 659.8 vs 669.9, at load 1.4 (no clear gain).
+/// (a first occurrence's comparison), then the rows and `word` (a
+/// token's window). Entries are 368 bytes at alignment 8, so a group
+/// starts at any offset within a cache line and may span one line more
+/// than its size; padding every entry to a 64-byte boundary (576 bytes
+/// when they were 536, +3.4 MB peak RSS) was measured and not kept:
+/// 683.6 vs 674.8 µs medians, min 659.8 vs 669.9, at load 1.4 (no clear
+/// gain).
 #[derive(Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]
 #[repr(C)]
 struct Entry {
@@ -424,9 +460,15 @@ struct Entry {
     /// (`Gazetteer::first_step`). Valid because a tagger's gazetteer never
     /// changes under its word table (`LangTagger::gaz_mut` drops it).
     first_gaz: u32,
-    /// 1 when `context_keys_latin(&info)` gives any key (never for Arabic,
-    /// whose tokens then skip the call), else 0.
-    latin_ctx: u32,
+    /// Where the token's full [`Info`] is, index + 1 into the owner's
+    /// `cold` list (the document cache's, or the word table's for a table
+    /// entry); 0 = not kept. Kept when the language has a sentence
+    /// context (`has_sentence_context`: its sentences copy every token's
+    /// `Info`) or when `context_keys_latin(&info)` gives any key (then
+    /// read per token); neither ever holds for Arabic, whose entries keep
+    /// none. So in a language without sentence context, `cold != 0`
+    /// means "has Latin context keys".
+    cold: u32,
     /// Sum of [`own_keys`].
     own: Row,
     /// Sums of `from_prev(Some(self))` (given to the token after it),
@@ -444,7 +486,16 @@ struct Entry {
     /// already in use (issue 9).
     next_ms: Row,
     prev_ms: Row,
-    info: Info,
+    word: WordInfo,
+}
+
+/// Does an entry with this `Info` keep it in full (see [`Entry::cold`])?
+fn keeps_info(lang: Lang, info: &Info) -> bool {
+    has_sentence_context(lang) || {
+        let mut any = false;
+        context_keys_latin(info, &mut |_| any = true);
+        any
+    }
 }
 
 /// Bytes of strings an [`Entry`] holds inline (with the hash and lengths:
@@ -480,6 +531,8 @@ pub struct DocCache {
     first_gaz: Vec<u32>,
     /// Entries computed for this document (tokens not in the word table).
     entries: Vec<Entry>,
+    /// The full `Info` of the entries that keep it ([`Entry::cold`]).
+    cold: Vec<Info>,
     text: String,
     shapes: ShapeMemo,
     /// Sums of the neighbour groups at the sentence ends (BOS / EOS).
@@ -515,6 +568,19 @@ fn entry_of<'a>(own: &'a [Entry], table: &'a [Entry], id: u32) -> Option<&'a Ent
         own.get(id as usize)
     } else {
         table.get((id ^ IN_TABLE) as usize)
+    }
+}
+
+/// The full `Info` of entry `e` of id `id`, if it keeps it
+/// ([`Entry::cold`]): `own` = the document's cold list, `table` = the
+/// word table's.
+#[inline]
+fn cold_of<'a>(own: &'a [Info], table: &'a [Info], id: u32, e: &Entry) -> Option<&'a Info> {
+    let at = (e.cold as usize).checked_sub(1)?;
+    if id & IN_TABLE == 0 {
+        own.get(at)
+    } else {
+        table.get(at)
     }
 }
 
@@ -632,10 +698,11 @@ impl DocCache {
     /// Forget everything (a new document). Keeps the buffers (no
     /// allocation per document once warm) unless a large document grew
     /// them: then they are freed, so a worker thread keeps at most ~2.5 MB
-    /// between documents (4,096 entries of 536 bytes, their index, 4,096
+    /// between documents (4,096 entries of 368 bytes, their index, 4,096
     /// shape items, 128 KB of strings).
     pub fn clear(&mut self) {
         if self.distinct.capacity() > KEEP_ENTRIES
+            || self.cold.capacity() > KEEP_ENTRIES
             || self.shapes.items.capacity() > KEEP_SHAPES
             || self.text.capacity() > KEEP_TEXT
         {
@@ -649,6 +716,7 @@ impl DocCache {
         self.distinct.clear();
         self.first_gaz.clear();
         self.entries.clear();
+        self.cold.clear();
         self.text.clear();
         self.shapes.index.clear();
         self.shapes.items.clear();
@@ -750,6 +818,7 @@ impl DocCache {
                     tok,
                     h,
                     self.text.len(),
+                    &mut self.cold,
                 );
                 if !e.is_inline() {
                     self.text.push_str(tok.raw);
@@ -803,8 +872,10 @@ impl Entry {
 /// The features and partial sums of one token string: a cache miss, or
 /// one word of the word table. Its strings are kept inline when they fit,
 /// else the caller stores them at `at` of its text (see
-/// [`Entry::is_inline`]).
+/// [`Entry::is_inline`]). Its full `Info`, when kept ([`Entry::cold`]),
+/// is pushed to `cold`.
 #[inline(never)]
+#[allow(clippy::too_many_arguments)]
 fn new_entry(
     w: &Table,
     lang: Lang,
@@ -813,9 +884,12 @@ fn new_entry(
     tok: &TokView<'_>,
     h: u64,
     at: usize,
+    cold: &mut Vec<Info>,
 ) -> Entry {
     let (info, bare_s) = token_info_and_key(lang, tok, trig);
+    let word = WordInfo::from(&info);
     let some = Some(&info);
+    let some_word = Some(&word);
     let len = |s: &str| u32::try_from(s.len()).unwrap_or(u32::MAX);
     let mut inline = [0u8; INLINE];
     let total = tok.raw.len() + tok.norm.len() + tok.stem.len();
@@ -837,19 +911,20 @@ fn new_entry(
         at: at as u64,
         first_gaz: gaz.first_step(info.bare),
         bare_chars: bare_s.chars().count() as u32,
-        latin_ctx: {
-            let mut any = false;
-            context_keys_latin(&info, &mut |_| any = true);
-            u32::from(any)
+        cold: if keeps_info(lang, &info) {
+            cold.push(info);
+            u32::try_from(cold.len()).unwrap_or(0)
+        } else {
+            0
         },
         own: sum!(w, |k| own_keys(&info, k)),
         to_next: sum!(w, |k| from_prev(some, k)),
         to_prev: sum!(w, |k| from_next(some, k)),
         to_next2: sum!(w, |k| from_prev2(some, k)),
         to_prev2: sum!(w, |k| from_next2(some, k)),
-        next_ms: sum!(w, |k| prev_shape_key(some, main_shape(lang), k)),
-        prev_ms: sum!(w, |k| next_shape_key(some, main_shape(lang), k)),
-        info,
+        next_ms: sum!(w, |k| prev_shape_key(some_word, main_shape(lang), k)),
+        prev_ms: sum!(w, |k| next_shape_key(some_word, main_shape(lang), k)),
+        word,
     }
 }
 
@@ -880,6 +955,9 @@ pub struct WordTable {
     len: usize,
     /// The words' strings (`Entry::at` points here).
     text: String,
+    /// The full `Info` of the entries that keep it ([`Entry::cold`]):
+    /// none for Arabic.
+    cold: Vec<Info>,
 }
 
 impl std::fmt::Debug for WordTable {
@@ -916,6 +994,7 @@ impl WordTable {
                     .filter(|n| *n > INLINE)
                     .sum(),
             ),
+            cold: Vec::new(),
         };
         for (n, word) in words.iter().enumerate() {
             if n % 256 == 255 && !go() {
@@ -937,7 +1016,7 @@ impl WordTable {
             let Err(Some(slot)) = found else {
                 continue;
             };
-            let e = new_entry(w, lang, trig, gaz, &tok, h, t.text.len());
+            let e = new_entry(w, lang, trig, gaz, &tok, h, t.text.len(), &mut t.cold);
             if !e.is_inline() {
                 t.text.push_str(tok.raw);
                 t.text.push_str(tok.norm);
@@ -1078,7 +1157,7 @@ pub(super) fn decode_words(b: &[u8]) -> Result<Vec<Word>, ModelError> {
     let mut pos = 0usize;
     let n = vget(b, &mut pos).ok_or_else(|| bad("truncated count"))?;
     // Each word takes at least three bytes; and no more words than a list
-    // ever holds (the background build costs ~550 bytes per word, so a
+    // ever holds (the background build costs ~380 bytes per word, so a
     // crafted file with a valid checksum must not make it allocate without
     // bound).
     if n.saturating_mul(3) > (b.len() - pos) as u64 {
@@ -1186,17 +1265,19 @@ pub(crate) fn sentence_rows(
     cache.bare_chars.clear();
     cache.first.clear();
     let table: &[Entry] = wt.map_or(&[], |w| w.entries());
+    let table_cold: &[Info] = wt.map_or(&[], |w| &w.cold);
     for tok in toks {
         let (id, first) = cache.id(t, wt, tok);
         cache.ids.push(id);
         cache.first.push(first);
         let (bare, chars) =
-            entry_of(&cache.entries, table, id).map_or((0, 0), |e| (e.info.bare, e.bare_chars));
+            entry_of(&cache.entries, table, id).map_or((0, 0), |e| (e.word.bare, e.bare_chars));
         cache.bare.push(bare);
         cache.bare_chars.push(chars);
     }
     let DocCache {
         entries,
+        cold,
         shapes,
         bos_prev,
         eos_next,
@@ -1225,7 +1306,10 @@ pub(crate) fn sentence_rows(
     infos.clear();
     if sent_ctx {
         for (id, g) in ids.iter().zip(gaz.iter()) {
-            let mut inf = entry_of(entries, table, *id).map_or_else(Info::default, |e| e.info);
+            // (Every entry keeps its `Info` in these languages.)
+            let mut inf = entry_of(entries, table, *id)
+                .and_then(|e| cold_of(cold, table_cold, *id, e))
+                .map_or_else(Info::default, |x| *x);
             inf.gaz = *g;
             infos.push(inf);
         }
@@ -1252,9 +1336,9 @@ pub(crate) fn sentence_rows(
         add(&mut acc, p1.map_or(&*eos_next, |e| &e.to_prev));
         add(&mut acc, m2.map_or(&*bos_prev2, |e| &e.to_next2));
         add(&mut acc, p2.map_or(&*eos_next2, |e| &e.to_prev2));
-        let ci = &c.info;
-        let mi = m1.map(|e| &e.info);
-        let pi = p1.map(|e| &e.info);
+        let ci = &c.word;
+        let mi = m1.map(|e| &e.word);
+        let pi = p1.map(|e| &e.word);
         add(&mut acc, &shapes.sum(t, &ShapeCtx::new(mi, ci, pi, slen)));
         // The remaining keys are collected first and then looked up in one
         // loop: the row additions stay vectorised (inlined into each key
@@ -1289,8 +1373,10 @@ pub(crate) fn sentence_rows(
                     let cg = g(Some(i)).unwrap_or(0);
                     gaz_keys(g(i.checked_sub(1)), cg, ci.shape, g(Some(i + 1)), k);
                 }
-                if c.latin_ctx != 0 {
-                    context_keys_latin(ci, k);
+                // (`cold != 0` here: has Latin context keys.)
+                let full = ids.get(i).and_then(|id| cold_of(cold, table_cold, *id, c));
+                if let Some(full) = full {
+                    context_keys_latin(full, k);
                 }
             }
         }
@@ -1441,10 +1527,13 @@ mod tests {
                     from_next(p1, k);
                     from_prev2(at(i.checked_sub(2)), k);
                     from_next2(at(Some(i + 2)), k);
-                    shape_context_keys(&ShapeCtx::new(m1, c, p1, slen_bucket(n)), k);
-                    pair_prev_keys(m1, c, k);
-                    pair_next_keys(c, p1, k);
-                    clc_pair_keys(m1, c, p1, k);
+                    let w = |x: Option<&Info>| x.map(WordInfo::from);
+                    let (wm1, wc, wp1) = (w(m1), WordInfo::from(c), w(p1));
+                    let (wm1, wp1) = (wm1.as_ref(), wp1.as_ref());
+                    shape_context_keys(&ShapeCtx::new(wm1, &wc, wp1, slen_bucket(n)), k);
+                    pair_prev_keys(wm1, &wc, k);
+                    pair_next_keys(&wc, wp1, k);
+                    clc_pair_keys(wm1, &wc, wp1, k);
                     context_keys(m1, c, p1, k);
                     let a = fb.offsets[i] as usize;
                     let b = fb.offsets[i + 1] as usize;
@@ -1556,9 +1645,9 @@ mod tests {
         // sums, and a value it does not cover adds nothing and says so
         // (the caller then hashes).
         let m = model();
-        let info = |v: u32| Info {
+        let info = |v: u32| WordInfo {
             clc: v,
-            ..Info::default()
+            ..WordInfo::default()
         };
         let top = CLC_VALUES as u32 + 2;
         let ends: Vec<Option<u32>> = (0..=top).map(Some).chain([None]).collect();
@@ -1908,6 +1997,66 @@ mod tests {
             }
         });
         assert!(checked >= 6, "{checked}");
+    }
+
+    #[test]
+    fn only_languages_with_sentence_context_keep_full_infos() {
+        // Entries hold the hot part of `Info` (`WordInfo`); the full one is
+        // kept aside only where the sentence context reads it. Arabic keeps
+        // none (neither in the document cache nor in the word table), French
+        // and English keep every entry's, equal to `token_info` and to the
+        // entry's hot part. And the rows still equal the reference.
+        assert_eq!(std::mem::size_of::<Entry>(), 368);
+        let m = model();
+        let (mut fb, mut rows) = (FeatBuf::default(), Vec::new());
+        let mut seen = Vec::new();
+        sentences(|lang, sents| {
+            // Every other distinct word in the table, the rest computed.
+            let mut words = sentence_words(sents);
+            words.sort();
+            words.dedup();
+            let half: Vec<Word> = words.into_iter().step_by(2).collect();
+            let t = with_words(m.tagger(lang).expect("tagger"), half);
+            let wt = t.word_table().expect("built");
+            let mut cache = DocCache::default();
+            for toks in sents {
+                sentence_rows(&t, toks, &mut cache, &mut rows);
+                sentence_features(lang, toks, t.gaz(), t.trig(), &mut fb);
+                assert_eq!(rows, t.reference_rows(&fb), "{lang:?}");
+            }
+            let keeps = has_sentence_context(lang);
+            assert!(!cache.entries.is_empty() && !wt.is_empty());
+            for (entries, cold, text) in [
+                (&cache.entries[..], &cache.cold, &cache.text),
+                (wt.entries(), &wt.cold, &wt.text),
+            ] {
+                assert_eq!(cold.len(), if keeps { entries.len() } else { 0 });
+                for e in entries {
+                    let Some(full) = (e.cold as usize).checked_sub(1).and_then(|i| cold.get(i))
+                    else {
+                        assert!(!keeps && e.cold == 0, "{lang:?}");
+                        continue;
+                    };
+                    assert_eq!(WordInfo::from(full), e.word);
+                    let s: &[u8] = if e.is_inline() {
+                        &e.inline
+                    } else {
+                        &text.as_bytes()[e.at as usize..]
+                    };
+                    let (r, n, st) = (e.raw_len as usize, e.norm_len as usize, e.stem_len as usize);
+                    let part = |a: usize, b: usize| std::str::from_utf8(&s[a..b]).expect("utf-8");
+                    let tok = TokView {
+                        raw: part(0, r),
+                        norm: part(r, r + n),
+                        stem: part(r + n, r + n + st),
+                    };
+                    assert_eq!(*full, token_info(lang, &tok, t.trig()), "{lang:?}");
+                }
+            }
+            seen.push(lang);
+        });
+        assert_eq!(seen, [Lang::Ar, Lang::Fr, Lang::En]);
+        assert!(!has_sentence_context(Lang::Ar) && has_sentence_context(Lang::Fr));
     }
 
     #[test]
