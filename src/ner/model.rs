@@ -233,6 +233,8 @@ pub(super) struct Table {
     /// In huge pages when possible ([`crate::huge`]): a lookup is a random
     /// read into 6–25 MB, and with 4 KiB pages most also miss the TLB.
     slots: HugeSlice<Slot>,
+    /// Occupied slots (stored rows).
+    len: usize,
     mask: usize,
     /// Home slot = key >> shift: the HIGH bits, so that inserting the
     /// sorted keys fills the table front to back (a cache-friendly build).
@@ -266,6 +268,7 @@ impl Table {
             .max(16);
         let mut t = Table {
             slots: HugeSlice::zeroed(cap + TAIL_SLOTS),
+            len: 0,
             mask: cap - 1,
             shift: 32 - cap.trailing_zeros().min(32),
         };
@@ -274,6 +277,7 @@ impl Table {
             // impossible for hashed keys in practice, handled anyway with
             // room for every key to run past it.
             t.slots = HugeSlice::zeroed(cap + keys.len());
+            t.len = 0;
             let filled = t.fill(keys, weights);
             debug_assert!(filled.is_ok());
         }
@@ -302,8 +306,25 @@ impl Table {
             slot.key = *k;
             slot.used = 1;
             slot.w.copy_from_slice(w);
+            self.len += 1;
         }
         Ok(())
+    }
+
+    /// Number of stored rows.
+    pub(super) fn len(&self) -> usize {
+        self.len
+    }
+
+    /// The stored rows in ascending key order (the occupied slots are in
+    /// that order, see [`Table::fill`]): what the model file holds, so a
+    /// tagger writes itself from its table and keeps no other copy of its
+    /// weights.
+    pub(super) fn rows(&self) -> impl Iterator<Item = (u32, &[i16; NTAGS])> + '_ {
+        self.slots
+            .iter()
+            .filter(|s| s.used != 0)
+            .map(|s| (s.key, &s.w))
     }
 
     #[inline]
@@ -353,13 +374,9 @@ pub struct LangTagger {
     /// Unique per built, loaded or cloned tagger ([`LangTagger::id`]).
     id: u64,
     pub lang: Lang,
-    /// Sorted distinct feature keys; row i of `weights` belongs to keys[i].
-    keys: Vec<u32>,
     /// Shared (never changed after construction) with clones and with the
     /// background thread that builds the word table.
     table: Arc<Table>,
-    /// `keys.len() × NTAGS` quantised weights.
-    weights: Vec<i16>,
     /// Weight = `q * scale`.
     scale: f32,
     trans: [[f32; NTAGS]; NTAGS + 1],
@@ -476,9 +493,7 @@ impl Clone for LangTagger {
         LangTagger {
             id: next_tagger_id(),
             lang: self.lang,
-            keys: self.keys.clone(),
             table: self.table.clone(),
-            weights: self.weights.clone(),
             scale: self.scale,
             trans: self.trans,
             gaz: Arc::clone(&self.gaz),
@@ -544,9 +559,7 @@ impl LangTagger {
         LangTagger {
             id: next_tagger_id(),
             lang,
-            keys,
             table,
-            weights,
             scale,
             trans,
             gaz: Arc::new(gaz),
@@ -658,7 +671,7 @@ impl LangTagger {
     }
 
     pub fn n_features(&self) -> usize {
-        self.keys.len()
+        self.table.len()
     }
 
     /// Add the weight row of one feature key (if the model has it) to `acc`.
@@ -765,14 +778,14 @@ impl LangTagger {
         // Keys (delta varints) then sparse rows (tag mask + zigzag varints),
         // as one length-prefixed blob so loading can decode it from a plain
         // slice (the load-time budget is 200 ms).
-        let mut blob = Vec::with_capacity(self.keys.len() * 8);
-        varint(&mut blob, self.keys.len() as u64);
+        let mut blob = Vec::with_capacity(self.table.len() * 8);
+        varint(&mut blob, self.table.len() as u64);
         let mut prev = 0u32;
-        for k in &self.keys {
+        for (k, _) in self.table.rows() {
             varint(&mut blob, u64::from(k - prev));
-            prev = *k;
+            prev = k;
         }
-        for row in self.weights.chunks_exact(NTAGS) {
+        for (_, row) in self.table.rows() {
             let mut mask = 0u16;
             for (t, q) in row.iter().enumerate() {
                 if *q != 0 {
@@ -806,53 +819,20 @@ impl LangTagger {
             }
         }
         let blob = r.bytes()?;
-        let mut pos = 0usize;
-        let bad = |what: &str| ModelError::Malformed(format!("feature table: {what}"));
-        let n = usize::try_from(vget(blob, &mut pos).ok_or_else(|| bad("truncated"))?)
-            .map_err(|_| bad("count"))?;
-        // Each key takes at least one byte and each row one more.
-        if n.saturating_mul(2) > blob.len() {
-            return Err(bad("count larger than the data"));
-        }
-        let mut keys = Vec::with_capacity(n);
-        let mut prev = 0u64;
-        for i in 0..n {
-            let d = vget(blob, &mut pos).ok_or_else(|| bad("truncated keys"))?;
-            if i > 0 && d == 0 {
-                return Err(bad("duplicate key"));
-            }
-            prev = prev
-                .checked_add(d)
-                .filter(|k| *k <= u64::from(u32::MAX))
-                .ok_or_else(|| bad("key out of range"))?;
-            keys.push(prev as u32);
-        }
-        let mut weights = vec![0i16; n * NTAGS];
-        for row in weights.chunks_exact_mut(NTAGS) {
-            let mask = vget(blob, &mut pos).ok_or_else(|| bad("truncated weights"))?;
-            if mask >= 1 << NTAGS {
-                return Err(bad("weight mask"));
-            }
-            for (t, x) in row.iter_mut().enumerate() {
-                if mask & (1 << t) != 0 {
-                    let z = vget(blob, &mut pos).ok_or_else(|| bad("truncated weights"))?;
-                    *x = unzigzag(z)?;
-                }
-            }
-        }
-        if pos != blob.len() {
-            return Err(bad("trailing bytes"));
-        }
+        let (keys, weights) = decode_rows(blob)?;
         let gaz = Gazetteer::read(r)?;
         let trig = Triggers::read(r)?;
         let words = super::fast::decode_words(r.bytes()?)?;
+        // The sorted keys and rows are dropped once in the table: it is
+        // the only copy kept (`write` reads it back). Keeping them too cost
+        // 22 bytes per key, ~15 MB for the shipped model (issue 9's memory
+        // goal, session 9).
         let table = Arc::new(Table::build(&keys, &weights));
+        drop((keys, weights));
         let t = LangTagger {
             id: next_tagger_id(),
             lang,
-            keys,
             table,
-            weights,
             scale,
             trans,
             gaz: Arc::new(gaz),
@@ -863,6 +843,50 @@ impl LangTagger {
         };
         Ok(t)
     }
+}
+
+/// The feature table of a tagger as [`LangTagger::write`] stores it:
+/// sorted distinct keys and their rows (`keys.len() × NTAGS`). A
+/// malformed table is a clear error.
+fn decode_rows(blob: &[u8]) -> Result<(Vec<u32>, Vec<i16>), ModelError> {
+    let mut pos = 0usize;
+    let bad = |what: &str| ModelError::Malformed(format!("feature table: {what}"));
+    let n = usize::try_from(vget(blob, &mut pos).ok_or_else(|| bad("truncated"))?)
+        .map_err(|_| bad("count"))?;
+    // Each key takes at least one byte and each row one more.
+    if n.saturating_mul(2) > blob.len() {
+        return Err(bad("count larger than the data"));
+    }
+    let mut keys = Vec::with_capacity(n);
+    let mut prev = 0u64;
+    for i in 0..n {
+        let d = vget(blob, &mut pos).ok_or_else(|| bad("truncated keys"))?;
+        if i > 0 && d == 0 {
+            return Err(bad("duplicate key"));
+        }
+        prev = prev
+            .checked_add(d)
+            .filter(|k| *k <= u64::from(u32::MAX))
+            .ok_or_else(|| bad("key out of range"))?;
+        keys.push(prev as u32);
+    }
+    let mut weights = vec![0i16; n * NTAGS];
+    for row in weights.chunks_exact_mut(NTAGS) {
+        let mask = vget(blob, &mut pos).ok_or_else(|| bad("truncated weights"))?;
+        if mask >= 1 << NTAGS {
+            return Err(bad("weight mask"));
+        }
+        for (t, x) in row.iter_mut().enumerate() {
+            if mask & (1 << t) != 0 {
+                let z = vget(blob, &mut pos).ok_or_else(|| bad("truncated weights"))?;
+                *x = unzigzag(z)?;
+            }
+        }
+    }
+    if pos != blob.len() {
+        return Err(bad("trailing bytes"));
+    }
+    Ok((keys, weights))
 }
 
 pub fn lang_to_u8(l: Lang) -> u8 {
@@ -1043,13 +1067,21 @@ mod tests {
             let Some(t) = m.tagger(lang) else {
                 panic!("{lang:?}");
             };
+            // The rows as written to the file (the model round trip test
+            // checks that writing reproduces the shipped file).
+            let mut w = ByteWriter::default();
+            t.write(&mut w);
+            let mut rd = ByteReader::new(&w.buf);
+            let _ = rd.u8().and_then(|_| rd.f32()).expect("header");
+            for _ in 0..(NTAGS + 1) * NTAGS {
+                rd.f32().expect("transitions");
+            }
+            let (keys, weights) = decode_rows(rd.bytes().expect("blob")).expect("rows");
+            assert_eq!(keys.len(), t.n_features());
             let mut stored = 0usize;
-            for (i, k) in t.keys.iter().enumerate() {
-                let w = &t.weights[i * NTAGS..i * NTAGS + NTAGS];
-                if w.iter().all(|x| *x == 0) {
-                    assert_eq!(t.table.get(*k), None);
-                    continue;
-                }
+            for (i, k) in keys.iter().enumerate() {
+                let w = &weights[i * NTAGS..i * NTAGS + NTAGS];
+                assert!(w.iter().any(|x| *x != 0), "{lang:?}: an all-zero row");
                 stored += 1;
                 assert_eq!(t.table.get(*k).map(|x| &x[..]), Some(w), "{lang:?} key {k}");
             }
@@ -1057,10 +1089,10 @@ mod tests {
             let mut absent = 0usize;
             for _ in 0..200_000 {
                 let k = r.next_u64() as u32;
-                let want = t.keys.binary_search(&k).ok().and_then(|i| {
-                    let w = &t.weights[i * NTAGS..i * NTAGS + NTAGS];
-                    (!w.iter().all(|x| *x == 0)).then_some(w)
-                });
+                let want = keys
+                    .binary_search(&k)
+                    .ok()
+                    .map(|i| &weights[i * NTAGS..i * NTAGS + NTAGS]);
                 assert_eq!(t.table.get(k).map(|x| &x[..]), want, "{lang:?} key {k}");
                 absent += usize::from(want.is_none());
             }
