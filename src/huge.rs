@@ -72,6 +72,14 @@ impl<T: Pod> HugeSlice<T> {
         }
     }
 
+    /// A copy of `items` (built on the heap by code that pushes, then
+    /// moved here once its size is known).
+    pub fn from_slice(items: &[T]) -> Self {
+        let mut s = HugeSlice::zeroed(items.len());
+        s.as_mut_slice().copy_from_slice(items);
+        s
+    }
+
     /// Whether the table is in a huge-page-advised mapping (tests, logs).
     pub fn is_mapped(&self) -> bool {
         matches!(self.backing, Backing::Map { .. })
@@ -149,9 +157,7 @@ impl<T: Pod> std::ops::DerefMut for HugeSlice<T> {
 
 impl<T: Pod> Clone for HugeSlice<T> {
     fn clone(&self) -> Self {
-        let mut c = HugeSlice::zeroed(self.len());
-        c.as_mut_slice().copy_from_slice(self.as_slice());
-        c
+        HugeSlice::from_slice(self.as_slice())
     }
 }
 

@@ -275,6 +275,20 @@ mod tests {
         TopicModel::load(&p).expect("models/topics.bin must ship with the crate")
     }
 
+    #[test]
+    fn shipped_large_tables_are_in_huge_page_memory() {
+        // crate::huge: tables of 2 MiB or more live in a mapping advised
+        // for huge pages; the shipped model has such tables.
+        let m = shipped();
+        let mut large = 0;
+        for t in &m.quant().tables {
+            let bytes = std::mem::size_of_val(t.rows.as_slice());
+            assert_eq!(t.rows.is_mapped(), bytes >= 2 << 20, "{bytes} B of rows");
+            large += usize::from(bytes >= 2 << 20);
+        }
+        assert!(large > 0);
+    }
+
     fn top(m: &TopicModel, text: &str, lang: Lang) -> Option<TopicLabel> {
         let doc = analyze(
             text,
