@@ -11,7 +11,8 @@
 //! only — its own (raw, norm, stem, affixes, shape, flags, trigger class)
 //! or one neighbour's at a fixed offset (the norm of i−1, the suffix of
 //! i+1, …). News repeats words, so per document and per distinct token
-//! string ([`DocCache`]) we keep its [`Info`] and five partial sums: its
+//! string ([`DocCache`]) we keep the part of its [`Info`] read per token
+//! ([`WordInfo`]) and five partial sums: its
 //! own templates, and what it contributes to the token after it, before
 //! it, two after and two before. A token then costs one cache probe plus
 //! five row additions, and only the genuinely contextual templates are
@@ -397,9 +398,10 @@ impl ClcPairs {
 /// hyphen parts) is already folded into an entry's partial sums, so an
 /// entry keeps only these 32 bytes; the full `Info` is kept aside
 /// ([`Entry::cold`]) only where something still reads it: the
-/// Latin-script sentence context. Arabic entries thus shrank from 536 to
-/// 368 bytes (issue 9, session 9): a document's entries and the word
-/// table take ~30 % less cache and memory.
+/// Latin-script sentence context. Entries shrank from 536 to 368 bytes
+/// (issue 9, session 9); Arabic keeps no full `Info`, so its document
+/// caches and word table take ~30 % less cache and memory, while a French
+/// or English word costs 568 bytes (entry and full `Info` side by side).
 #[derive(Clone, Copy, Default, Debug, PartialEq, Eq, bytemuck::Pod, bytemuck::Zeroable)]
 #[repr(C)]
 pub(crate) struct WordInfo {
@@ -593,8 +595,13 @@ struct ShapeMemo {
 }
 
 /// Past this many distinct tokens the cache starts over (memory bound for
-/// callers that tag many documents with one [`Scratch`]).
-const MAX_ENTRIES: usize = 1 << 15;
+/// callers that tag many documents with one [`Scratch`], and for one long
+/// hostile document). Checked before each sentence with the sentence's
+/// length ([`DocCache::prepare`]), so the entry vectors never grow past it
+/// (growing past a power of two doubles them: 1 MiB of distinct French
+/// words had grown a thread's entries and full infos to 37 MB, session 9).
+/// A news article has under ~4,000 distinct tokens.
+const MAX_ENTRIES: usize = 1 << 14;
 
 /// Entries whose buffers survive [`DocCache::clear`] (~4,000 distinct
 /// tokens: a long article).
@@ -697,8 +704,9 @@ impl ShapeMemo {
 impl DocCache {
     /// Forget everything (a new document). Keeps the buffers (no
     /// allocation per document once warm) unless a large document grew
-    /// them: then they are freed, so a worker thread keeps at most ~2.5 MB
-    /// between documents (4,096 entries of 368 bytes, their index, 4,096
+    /// them: then they are freed, so a worker thread keeps at most ~3 MB
+    /// between documents (4,096 entries of 368 bytes and, for French and
+    /// English, their full infos of 200 bytes, their index, 4,096
     /// shape items, 128 KB of strings).
     pub fn clear(&mut self) {
         if self.distinct.capacity() > KEEP_ENTRIES
@@ -734,7 +742,7 @@ impl DocCache {
     /// `wt` is the tagger's word table as the caller read it once for the
     /// whole sentence: reading it again here could see a table whose build
     /// finished in between, and record it while the sentence used none.
-    fn prepare(&mut self, t: &LangTagger, wt: Option<&WordTable>) {
+    fn prepare(&mut self, t: &LangTagger, wt: Option<&WordTable>, n_toks: usize) {
         let id = t.id();
         // The word table appears once its background build is done (then
         // the cache starts over: ids of computed entries would do, but
@@ -744,7 +752,7 @@ impl DocCache {
         if self.owner == id
             && self.table_id == table_id
             && self.lang == Some(t.lang)
-            && self.distinct.len() < MAX_ENTRIES
+            && self.distinct.len() + n_toks <= MAX_ENTRIES
             && self.shapes.items.len() < MAX_SHAPES
             && self.text.len() < MAX_TEXT
         {
@@ -949,7 +957,7 @@ pub struct WordTable {
     /// Open addressing over `entries` (index + 1, 0 = empty), load ≤ 1/2.
     index: Vec<u32>,
     /// The first `len` are the words' entries (one per word, duplicates
-    /// skipped). In huge-page memory: ~16 MB for Arabic, read at random
+    /// skipped). In huge-page memory: ~24 MB for Arabic, read at random
     /// (first occurrences of frequent words).
     slots: HugeSlice<Entry>,
     len: usize,
@@ -1074,7 +1082,8 @@ impl WordTable {
 /// Words per language in the model's word table. Arabic news is the
 /// target (issue 9): 16,384 words covered 78 % of the sample article's
 /// first occurrences of a word (481 of 619) and ~81 % in a simulation on
-/// held-out news; ~380 bytes of memory each once built (entry, index, and the
+/// held-out news; ~380 bytes of memory each once built for Arabic, ~580
+/// for French and English (entry, full info, index, and the
 /// strings of the few that do not fit in the entry). Session 7 doubled
 /// the Arabic list to 32,768: a new word costs ~37 weight-table lookups
 /// that mostly miss the caches, and the sample article's analysis went
@@ -1162,7 +1171,7 @@ pub(super) fn decode_words(b: &[u8]) -> Result<Vec<Word>, ModelError> {
     let mut pos = 0usize;
     let n = vget(b, &mut pos).ok_or_else(|| bad("truncated count"))?;
     // Each word takes at least three bytes; and no more words than a list
-    // ever holds (the background build costs ~380 bytes per word, so a
+    // ever holds (the background build costs ~380-580 bytes per word, so a
     // crafted file with a valid checksum must not make it allocate without
     // bound).
     if n.saturating_mul(3) > (b.len() - pos) as u64 {
@@ -1264,7 +1273,7 @@ pub(crate) fn sentence_rows(
 ) {
     rows.clear();
     let wt = t.word_table();
-    cache.prepare(t, wt);
+    cache.prepare(t, wt, toks.len());
     cache.ids.clear();
     cache.bare.clear();
     cache.bare_chars.clear();
@@ -1821,6 +1830,39 @@ mod tests {
         assert!(max_text < MAX_TEXT + 3 * 4100, "{max_text} bytes cached");
         cache.clear();
         assert!(cache.text.capacity() <= KEEP_TEXT);
+        // (3) Many distinct short tokens, in sentences of 80 (the text
+        // pipeline's longest): the cache starts over before its entries
+        // pass MAX_ENTRIES, so no per-entry vector grows past it (a
+        // doubling past it had cost ~20 MB per thread), and the sums stay
+        // the reference's.
+        let many: Vec<String> = (0..3 * MAX_ENTRIES).map(|i| format!("Mot{i}x")).collect();
+        let (mut max_len, mut max_cap) = (0, 0);
+        for (n, w) in many.chunks(80).enumerate() {
+            let toks: Vec<TokView<'_>> = w
+                .iter()
+                .map(|x| TokView {
+                    raw: x,
+                    norm: x,
+                    stem: x,
+                })
+                .collect();
+            sentence_rows(fr, &toks, &mut cache, &mut fast);
+            max_len = max_len.max(cache.distinct.len());
+            max_cap = max_cap
+                .max(cache.entries.capacity())
+                .max(cache.cold.capacity())
+                .max(cache.distinct.capacity())
+                .max(cache.first_gaz.capacity());
+            if n % 61 == 0 {
+                sentence_features(Lang::Fr, &toks, fr.gaz(), fr.trig(), &mut fb);
+                assert_eq!(fast, fr.reference_rows(&fb), "sentence {n}");
+            }
+        }
+        assert!(
+            max_len > MAX_ENTRIES - 80 && max_len <= MAX_ENTRIES,
+            "the test fills the cache: {max_len}"
+        );
+        assert!(max_cap <= MAX_ENTRIES, "{max_cap} slots");
     }
 
     /// Every token of the sentences as a word-list entry.

@@ -194,12 +194,11 @@ const F_HYPHEN: u32 = 32;
 
 /// Per-token values every template draws from (see [`token_info`]).
 ///
-/// Layout (`repr(C)`, plain old data, no padding): the fast path keeps one
-/// `Info` per distinct word in its entries, including a read-only word
-/// table of 49,152 Arabic words in huge-page memory (`crate::huge`), and
-/// per token reads only the first fields (norm, shape, bare, flags,
-/// coarse cluster), which therefore come first (32 bytes, in at most two
-/// cache lines).
+/// Layout (`repr(C)`, plain old data, no padding). Per token the fast path
+/// reads only the first fields (norm, shape, bare, flags, coarse
+/// cluster): its entries keep just those (`fast::WordInfo`), and the full
+/// `Info` only where the Latin-script sentence context reads it (French
+/// and English; `fast::Entry::cold`).
 #[derive(Clone, Copy, Default, Debug, PartialEq, Eq, bytemuck::Pod, bytemuck::Zeroable)]
 #[repr(C)]
 pub(crate) struct Info {
@@ -745,8 +744,10 @@ pub(crate) fn lexical_keys(info: &[Info], i: usize) -> [u64; 6] {
 
 /// Does [`sentence_context`] fill anything for this language? Not for
 /// Arabic: the fast path (`fast::sentence_rows`) then reads a token's
-/// context fields straight from its cached entry instead of copying every
-/// `Info` of the sentence (keep the two in step through this function).
+/// context values from its cached entry (its `WordInfo`, and its full
+/// `Info` only when that has Latin context keys) instead of copying every
+/// `Info` of the sentence, and its entries keep no full `Info` at all
+/// (keep the two in step through this function).
 #[inline]
 pub(crate) fn has_sentence_context(lang: Lang) -> bool {
     lang != Lang::Ar

@@ -233,7 +233,11 @@ struct Spare {
 }
 
 /// A buffer whose capacity exceeds this many bytes is not kept: one huge
-/// text must not pin its megabytes in a worker thread for good.
+/// text must not pin its megabytes in a worker thread for good. The cap
+/// is per buffer: the seven of [`Spare`] may together keep up to 7 MiB in
+/// a thread after a long text (a typical article's buffers are sized to
+/// it, far less); docs/DEPLOY.md's worst-case memory is measured with
+/// 1 MiB texts, so it includes them.
 const KEEP_BYTES: usize = 1 << 20;
 
 fn keep<T>(v: &mut Vec<T>) {
