@@ -975,44 +975,47 @@ impl std::fmt::Debug for WordTable {
 }
 
 impl WordTable {
-    /// Entries of `words` (duplicates skipped) with the weights `w`.
-    /// `go` is asked every 256 words; when it says no (the model was
-    /// dropped), the build stops and the table holds the words so far.
+    /// Entries of the encoded word list `words` ([`encode_words`];
+    /// duplicates skipped) with the weights `w`. `go` is asked every 256
+    /// words; when it says no (the model was dropped), the build stops and
+    /// the table holds the words so far. A malformed list (never a loaded
+    /// model's: checked at load) ends the table where it goes wrong.
     pub(super) fn build(
         w: &Table,
         lang: Lang,
         trig: &Triggers,
         gaz: &Gazetteer,
-        words: &[Word],
+        words: &[u8],
         go: &dyn Fn() -> bool,
     ) -> WordTable {
-        let cap = (words.len() * 2).next_power_of_two().max(16);
+        let list = || {
+            encoded_words(words)
+                .into_iter()
+                .flatten()
+                .map_while(Result::ok)
+        };
+        let n = encoded_words(words).map_or(0, |x| x.listed());
+        let cap = (n * 2).next_power_of_two().max(16);
         static NEXT_ID: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
         let mut t = WordTable {
             id: NEXT_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
             lang,
             index: vec![0; cap],
-            slots: HugeSlice::zeroed(words.len()),
+            slots: HugeSlice::zeroed(n),
             len: 0,
             // Only the strings that do not fit in their entry.
             text: String::with_capacity(
-                words
-                    .iter()
+                list()
                     .map(|x| x.raw.len() + x.norm.len() + x.stem.len())
                     .filter(|n| *n > INLINE)
                     .sum(),
             ),
             cold: Vec::new(),
         };
-        for (n, word) in words.iter().enumerate() {
+        for (n, tok) in list().enumerate() {
             if n % 256 == 255 && !go() {
                 break;
             }
-            let tok = TokView {
-                raw: &word.raw,
-                norm: &word.norm,
-                stem: &word.stem,
-            };
             let h = hash_str(tok.raw);
             let (entries, text) = (t.entries(), &t.text);
             let found = probe(&t.index, h, |i| {
@@ -1165,57 +1168,123 @@ pub(super) fn encode_words(words: &[Word]) -> Vec<u8> {
     b
 }
 
-/// Inverse of [`encode_words`]; a malformed list is a clear error.
-pub(super) fn decode_words(b: &[u8]) -> Result<Vec<Word>, ModelError> {
-    let bad = |what: &str| ModelError::Malformed(format!("word list: {what}"));
+/// The words of an encoded list ([`encode_words`]) as token views borrowed
+/// from its bytes, in order, with every check of the format: a malformed
+/// list yields one error and then nothing. Why views and not [`Word`]s: a
+/// loaded tagger keeps its list encoded (~1.5 MB for the shipped model)
+/// instead of three `String`s per word (~14 MB), and the word-table build
+/// reads it straight from the bytes.
+pub(super) struct EncodedWords<'a> {
+    b: &'a [u8],
+    pos: usize,
+    /// Words not yet read; `None` after an error or the end.
+    left: Option<u64>,
+}
+
+/// Start reading an encoded word list (the count is checked here).
+pub(super) fn encoded_words(b: &[u8]) -> Result<EncodedWords<'_>, ModelError> {
     let mut pos = 0usize;
-    let n = vget(b, &mut pos).ok_or_else(|| bad("truncated count"))?;
+    let n = vget(b, &mut pos).ok_or_else(|| words_error("truncated count"))?;
     // Each word takes at least three bytes; and no more words than a list
     // ever holds (the background build costs ~380-580 bytes per word, so a
     // crafted file with a valid checksum must not make it allocate without
     // bound).
     if n.saturating_mul(3) > (b.len() - pos) as u64 {
-        return Err(bad("count larger than the data"));
+        return Err(words_error("count larger than the data"));
     }
     if n > MAX_WORDS as u64 {
-        return Err(bad(&format!(
+        return Err(words_error(&format!(
             "{n} words, more than the {MAX_WORDS} allowed"
         )));
     }
-    let str_at = |pos: &mut usize, len: u64| -> Result<String, ModelError> {
+    Ok(EncodedWords {
+        b,
+        pos,
+        left: Some(n),
+    })
+}
+
+fn words_error(what: &str) -> ModelError {
+    ModelError::Malformed(format!("word list: {what}"))
+}
+
+impl<'a> EncodedWords<'a> {
+    /// Number of words the list says it holds (at most [`MAX_WORDS`]).
+    pub(super) fn listed(&self) -> usize {
+        self.left.map_or(0, |n| n as usize)
+    }
+
+    fn bytes_at(&mut self, len: u64) -> Result<&'a str, ModelError> {
         let end = usize::try_from(len)
             .ok()
-            .and_then(|l| pos.checked_add(l))
-            .filter(|e| *e <= b.len())
-            .ok_or_else(|| bad("truncated word"))?;
-        let s = b.get(*pos..end).ok_or_else(|| bad("truncated word"))?;
-        *pos = end;
-        std::str::from_utf8(s)
-            .map(str::to_string)
-            .map_err(|_| bad("word is not UTF-8"))
-    };
-    let mut words = Vec::with_capacity(n as usize);
-    for _ in 0..n {
-        let l = vget(b, &mut pos).ok_or_else(|| bad("truncated word"))?;
-        let raw = str_at(&mut pos, l)?;
-        let l = vget(b, &mut pos).ok_or_else(|| bad("truncated word"))?;
-        let norm = if l == 0 {
-            raw.clone()
-        } else {
-            str_at(&mut pos, l - 1)?
-        };
-        let l = vget(b, &mut pos).ok_or_else(|| bad("truncated word"))?;
-        let stem = if l == 0 {
-            norm.clone()
-        } else {
-            str_at(&mut pos, l - 1)?
-        };
-        words.push(Word { raw, norm, stem });
+            .and_then(|l| self.pos.checked_add(l))
+            .filter(|e| *e <= self.b.len())
+            .ok_or_else(|| words_error("truncated word"))?;
+        let s = self
+            .b
+            .get(self.pos..end)
+            .ok_or_else(|| words_error("truncated word"))?;
+        self.pos = end;
+        std::str::from_utf8(s).map_err(|_| words_error("word is not UTF-8"))
     }
-    if pos != b.len() {
-        return Err(bad("trailing bytes"));
+
+    /// A form stored as 0 (= `same`) or length + 1 and bytes.
+    fn form_or(&mut self, same: &'a str) -> Result<&'a str, ModelError> {
+        let l = vget(self.b, &mut self.pos).ok_or_else(|| words_error("truncated word"))?;
+        if l == 0 {
+            Ok(same)
+        } else {
+            self.bytes_at(l - 1)
+        }
     }
-    Ok(words)
+
+    fn word(&mut self) -> Result<TokView<'a>, ModelError> {
+        let l = vget(self.b, &mut self.pos).ok_or_else(|| words_error("truncated word"))?;
+        let raw = self.bytes_at(l)?;
+        let norm = self.form_or(raw)?;
+        let stem = self.form_or(norm)?;
+        Ok(TokView { raw, norm, stem })
+    }
+}
+
+impl<'a> Iterator for EncodedWords<'a> {
+    type Item = Result<TokView<'a>, ModelError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let n = self.left?;
+        if n == 0 {
+            self.left = None;
+            return (self.pos != self.b.len()).then(|| Err(words_error("trailing bytes")));
+        }
+        let w = self.word();
+        self.left = if w.is_ok() { Some(n - 1) } else { None };
+        Some(w)
+    }
+}
+
+/// Check an encoded word list in full; its number of words.
+pub(super) fn check_words(b: &[u8]) -> Result<usize, ModelError> {
+    let mut n = 0;
+    for w in encoded_words(b)? {
+        w?;
+        n += 1;
+    }
+    Ok(n)
+}
+
+/// Inverse of [`encode_words`]; a malformed list is a clear error.
+pub(super) fn decode_words(b: &[u8]) -> Result<Vec<Word>, ModelError> {
+    let words = encoded_words(b)?;
+    let mut out = Vec::with_capacity(words.listed());
+    for w in words {
+        let w = w?;
+        out.push(Word {
+            raw: w.raw.to_string(),
+            norm: w.norm.to_string(),
+            stem: w.stem.to_string(),
+        });
+    }
+    Ok(out)
 }
 
 /// Are the cached strings of `e` those of `tok`? Compared as bytes (equal
@@ -2223,10 +2292,24 @@ mod tests {
         let b = encode_words(&words);
         assert_eq!(decode_words(&b).expect("round trip"), words);
         assert_eq!(decode_words(&encode_words(&[])).expect("empty"), vec![]);
-        // Every truncation is an error, never a panic.
+        assert_eq!(check_words(&b).ok(), Some(words.len()));
+        // Every truncation is an error, never a panic; read as views, a
+        // bad list gives the good words before it, one error, then ends
+        // (what the word-table build relies on).
         for cut in 0..b.len() {
             assert!(decode_words(&b[..cut]).is_err(), "cut {cut}");
+            assert!(check_words(&b[..cut]).is_err(), "cut {cut}");
+            if let Ok(mut it) = encoded_words(&b[..cut]) {
+                let good = it.by_ref().take_while(Result::is_ok).count();
+                assert!(good < words.len(), "cut {cut}");
+                assert!(it.next().is_none(), "cut {cut}: ends after the error");
+            }
         }
+        let views: Vec<Word> = encoded_words(&b)
+            .expect("list")
+            .map(|w| w.map(|w| word(w.raw, w.norm, w.stem)).expect("word"))
+            .collect();
+        assert_eq!(views, words);
         let msg = |r: Result<Vec<Word>, ModelError>| match r {
             Err(e) => e.to_string(),
             Ok(_) => String::from("accepted"),

@@ -389,9 +389,12 @@ pub struct LangTagger {
     gaz: Arc<Gazetteer>,
     trig: Arc<Triggers>,
     /// The model's frequent-word list (format 6, chosen at training time
-    /// from unlabelled text: `fast::frequent_words`), written back by
-    /// [`LangTagger::write`].
-    words: Arc<Vec<Word>>,
+    /// from unlabelled text: `fast::frequent_words`), encoded as in the
+    /// file (`fast::encode_words`, checked at load) and written back by
+    /// [`LangTagger::write`]. Encoded, not as `Word`s: three `String`s
+    /// per word kept ~14 MB resident for the shipped model only to be
+    /// written back; the word-table build reads the bytes directly.
+    words: Arc<[u8]>,
     /// Features and partial sums of `words`, built from the model alone
     /// (never from request data) in a background thread after loading;
     /// empty until then, and the fast path then does the normal work.
@@ -430,7 +433,7 @@ pub fn wait_for_word_tables() {
 /// a build whose model was dropped stops.
 struct WordJob {
     table: Arc<Table>,
-    words: Arc<Vec<Word>>,
+    words: Arc<[u8]>,
     trig: Arc<Triggers>,
     gaz: Arc<Gazetteer>,
     lang: Lang,
@@ -564,7 +567,7 @@ impl LangTagger {
             trans,
             gaz: Arc::new(gaz),
             trig: Arc::new(trig),
-            words: Arc::default(),
+            words: Arc::from(super::fast::encode_words(&[])),
             word_table: Arc::default(),
             clc_pairs: Arc::default(),
         }
@@ -574,7 +577,7 @@ impl LangTagger {
     /// word table of the old list, if any, is dropped; a new one is only
     /// built when the model is loaded (or [`LangTagger::build_word_table`]).
     pub fn set_frequent_words(&mut self, words: Vec<Word>) {
-        self.words = Arc::new(words);
+        self.words = Arc::from(super::fast::encode_words(&words));
         self.word_table = Arc::default();
     }
 
@@ -615,9 +618,9 @@ impl LangTagger {
         self.word_table = Arc::default();
     }
 
-    /// The frequent-word list of the model.
-    pub fn frequent_words(&self) -> &[Word] {
-        &self.words
+    /// The frequent-word list of the model (decoded: for tools and tests).
+    pub fn frequent_words(&self) -> Vec<Word> {
+        super::fast::decode_words(&self.words).unwrap_or_default()
     }
 
     /// Build the word table now, on this thread (tests, tools); a no-op
@@ -638,7 +641,7 @@ impl LangTagger {
     /// What a background thread needs to build this tagger's word table
     /// (see [`spawn_word_tables`]); `None` without a word list.
     fn word_table_job(&self) -> Option<WordJob> {
-        if self.words.is_empty() {
+        if super::fast::encoded_words(&self.words).map_or(0, |w| w.listed()) == 0 {
             return None;
         }
         Some(WordJob {
@@ -800,7 +803,7 @@ impl LangTagger {
         w.bytes(&blob);
         self.gaz.write(w);
         self.trig.write(w);
-        w.bytes(&super::fast::encode_words(&self.words));
+        w.bytes(&self.words);
     }
 
     pub fn read(r: &mut ByteReader<'_>) -> Result<Self, ModelError> {
@@ -822,7 +825,8 @@ impl LangTagger {
         let (keys, weights) = decode_rows(blob)?;
         let gaz = Gazetteer::read(r)?;
         let trig = Triggers::read(r)?;
-        let words = super::fast::decode_words(r.bytes()?)?;
+        let words = r.bytes()?;
+        super::fast::check_words(words)?;
         // The sorted keys and rows are dropped once in the table: it is
         // the only copy kept (`write` reads it back). Keeping them too cost
         // 22 bytes per key, ~18 MB for the shipped model (issue 9's memory
@@ -837,7 +841,7 @@ impl LangTagger {
             trans,
             gaz: Arc::new(gaz),
             trig: Arc::new(trig),
-            words: Arc::new(words),
+            words: Arc::from(words),
             word_table: Arc::default(),
             clc_pairs: Arc::default(),
         };
