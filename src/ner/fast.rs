@@ -1094,8 +1094,10 @@ impl WordTable {
 /// Session 9 made it 65,536 once entries kept only the hot part of their
 /// `Info` (368 instead of 536 bytes) and the tagger no longer kept a
 /// second copy of its weights (−18 MB): sample analysis 683.5 → 664.9 µs
-/// CPU (medians of 12 alternations, vs 49,152 words) for ~+9 MB peak RSS
-/// of `analyze_loop`; the serving process stays below session 8's peak.
+/// CPU (medians of 12 alternations, vs 49,152 words, topic tables still on
+/// the heap) for ~+9 MB peak RSS of `analyze_loop`; the serving process
+/// stays below session 8's peak. 98,304 words: −14 µs more for +13 MB,
+/// too close to the 150 MB goal (not kept).
 pub fn word_table_size(lang: Lang) -> usize {
     match lang {
         Lang::Ar => 1 << 16,
