@@ -1863,14 +1863,7 @@ mod tests {
         let mut fb = FeatBuf::default();
         let mut max_shapes = 0;
         for (n, w) in words.chunks(3).enumerate() {
-            let toks: Vec<TokView<'_>> = w
-                .iter()
-                .map(|x| TokView {
-                    raw: x,
-                    norm: x,
-                    stem: x,
-                })
-                .collect();
+            let toks = plain_views(w);
             sentence_rows(fr, &toks, &mut cache, &mut fast);
             max_shapes = max_shapes.max(cache.shapes.items.len());
             if n % 97 == 0 {
@@ -1889,11 +1882,7 @@ mod tests {
             .collect();
         let mut max_text = 0;
         for w in &long {
-            let toks = [TokView {
-                raw: w,
-                norm: w,
-                stem: w,
-            }];
+            let toks = plain_views(std::slice::from_ref(w));
             sentence_rows(fr, &toks, &mut cache, &mut fast);
             max_text = max_text.max(cache.text.len());
         }
@@ -1909,14 +1898,7 @@ mod tests {
         let many: Vec<String> = (0..3 * MAX_ENTRIES).map(|i| format!("Mot{i}x")).collect();
         let (mut max_len, mut max_cap) = (0, 0);
         for (n, w) in many.chunks(80).enumerate() {
-            let toks: Vec<TokView<'_>> = w
-                .iter()
-                .map(|x| TokView {
-                    raw: x,
-                    norm: x,
-                    stem: x,
-                })
-                .collect();
+            let toks = plain_views(w);
             sentence_rows(fr, &toks, &mut cache, &mut fast);
             max_len = max_len.max(cache.distinct.len());
             max_cap = max_cap
@@ -1934,6 +1916,18 @@ mod tests {
             "the test fills the cache: {max_len}"
         );
         assert!(max_cap <= MAX_ENTRIES, "{max_cap} slots");
+    }
+
+    /// Tokens whose three forms are the string itself.
+    fn plain_views(words: &[String]) -> Vec<TokView<'_>> {
+        words
+            .iter()
+            .map(|x| TokView {
+                raw: x,
+                norm: x,
+                stem: x,
+            })
+            .collect()
     }
 
     /// Every token of the sentences as a word-list entry.
